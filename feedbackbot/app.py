@@ -1,0 +1,125 @@
+"""The application factory: one ``create_app(settings)`` wiring storage, flows, channels, API and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from .api.events import EventsApi
+from .channels.base import ChannelRegistry
+from .channels.web import WebChannel
+from .clock import Clock, SystemClock
+from .conversation import Conversation
+from .flows.library import FlowLibrary
+from .flows.phrases import Phrases
+from .flows.render import SAMPLE_CONTEXT
+from .flows.touchpoints import load_touchpoints
+from .intake import Intake
+from .settings import Settings
+from .store.db import Database
+from .store.migrate import current_revision, head_revision, migrate
+from .web.middleware import error_middleware
+from .web.render import STATIC, Pages
+from .web.simulator import Simulator
+from .workers.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is not at the schema this code needs; run ``feedbackbot migrate``."""
+
+
+@dataclass
+class Services:
+    """Everything the handlers and workers share, built once per app."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    flows: FlowLibrary
+    phrases: Phrases
+    conversation: Conversation
+    intake: Intake
+    channels: ChannelRegistry
+    scheduler: Scheduler
+    pages: Pages
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """Load flows, phrases and touchpoints (raising on any mistake) and wire the services together."""
+    clock = clock or SystemClock()
+    context = {**SAMPLE_CONTEXT, "force_name": settings.force_name}
+    flows = FlowLibrary.from_folder(settings.flows_dir, max_segments=settings.sms_max_segments, context=context)
+    phrases = Phrases.load(settings.prompts_dir / "phrases.yaml")
+    touchpoints = load_touchpoints(settings.prompts_dir / "touchpoints.yaml", flows.current.keys())
+    db = Database(settings.database_url)
+    conversation = Conversation(db, flows, phrases, settings, clock)
+    intake = Intake(db, settings, touchpoints, clock, sensitive_flags=frozenset(settings.sensitive_flags))
+    pages = Pages(settings)
+    channels = ChannelRegistry([WebChannel(db, conversation, pages, settings, clock)])
+    scheduler = Scheduler(db, conversation, channels, settings, clock)
+    return Services(settings, clock, db, flows, phrases, conversation, intake, channels, scheduler, pages)
+
+
+async def prepare_database(services: Services) -> None:
+    """Create or upgrade an SQLite database; insist that PostgreSQL was migrated; publish the flows."""
+    db = services.db
+    if db.sqlite:
+        await migrate(db)
+    else:
+        current, head = await current_revision(db), head_revision()
+        if current != head:
+            raise SchemaOutOfDate(f"database schema is at {current or 'nothing'}, code needs {head}: "
+                                  "run `feedbackbot migrate` first")
+    published = await services.flows.publish(db, services.clock.now())
+    for name in published:
+        log.info("published flow %s", name)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, services: Services | None = None) -> web.Application:
+    """Build the web application. Workers run inside it unless ``settings.run_workers`` is off."""
+    services = services or build_services(settings, clock)
+    app = web.Application(middlewares=[error_middleware(services.pages)], client_max_size=256 * 1024)
+    app[SERVICES] = services
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await prepare_database(services)
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        if settings.run_workers:
+            task = asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler")
+        yield
+        stop.set()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await services.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+
+    async def health(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"status": "ok"})
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        return services.pages.render(request, "index.html", {"simulator": settings.simulator})
+
+    app.router.add_get("/", index, name="index")
+    app.router.add_get("/healthz", health, name="health")
+    app.router.add_static("/static", STATIC, name="static")
+    app.router.add_routes(EventsApi(services.intake, settings, services.scheduler.wake).routes())
+    for adapter in services.channels:
+        app.router.add_routes(adapter.routes())
+    if settings.simulator:
+        simulator = Simulator(services.db, services.flows, services.conversation, services.pages, services.clock)
+        app.router.add_routes(simulator.routes())
+    return app

@@ -1,0 +1,1 @@
+"""Channel adapters, one per file, behind the small ChannelAdapter protocol; the registry lists them."""

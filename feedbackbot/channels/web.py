@@ -1,0 +1,161 @@
+"""The web chat channel: a mobile-friendly page at an unguessable per-invitation link, also the flow simulator."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from ..clock import Clock
+from ..conversation import Conversation
+from ..messages import Address, Channel, InboundMessage, OutboundMessage, SendResult
+from ..settings import Settings
+from ..store.db import Database
+from ..store.tables import Invitation, Message, SurveySession
+from ..web.render import Pages
+
+MAX_REPLY_CHARS = 2000
+
+
+def _message_json(row: Message) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "from": "victim" if row.direction == "in" else "police",
+        "text": row.text,
+        "quick_replies": row.quick_replies if row.direction == "out" else [],
+        "at": row.created_at.isoformat(),
+    }
+
+
+class WebChannel:
+    """Serves the chat page; messages to it are read by the victim's browser, so ``send`` has nothing to push."""
+
+    channel = Channel.WEB
+
+    def __init__(self, db: Database, conversation: Conversation, pages: Pages, settings: Settings,
+                 clock: Clock) -> None:
+        self.db = db
+        self.conversation = conversation
+        self.pages = pages
+        self.settings = settings
+        self.clock = clock
+
+    def routes(self) -> Iterable[web.AbstractRouteDef]:
+        """The chat page, its form post (works without JavaScript) and its JSON endpoints."""
+        return [
+            web.get("/s/{token}", self.page, name="chat"),
+            web.post("/s/{token}", self.form_post, name="chat_post"),
+            web.get("/s/{token}/messages", self.poll, name="chat_messages"),
+            web.post("/s/{token}/messages", self.json_post, name="chat_messages_post"),
+        ]
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Web messages are stored as sent; the page fetches them."""
+        return SendResult(ok=True, provider_id=None, status="sent")
+
+    async def _invitation(self, request: web.Request) -> Invitation:
+        token = request.match_info["token"]
+        if not (20 <= len(token) <= 64):
+            raise web.HTTPNotFound()
+        async with self.db.session() as s:
+            inv = (await s.exec(select(Invitation).where(Invitation.token == token))).first()
+        if inv is None or inv.channel != Channel.WEB.value:
+            raise web.HTTPNotFound()
+        if inv.status == "scheduled":
+            # The victim is here now: start at once rather than make them wait for the scheduler.
+            await self.conversation.start_invitation(inv.id or 0)
+            async with self.db.session() as s:
+                refreshed = await s.get(Invitation, inv.id)
+            assert refreshed is not None
+            inv = refreshed
+        return inv
+
+    async def _transcript(self, address: str, after: int = 0) -> tuple[list[Message], SurveySession | None]:
+        async with self.db.session() as s:
+            rows = (await s.exec(select(Message).where(
+                Message.address == address, col(Message.id) > after,
+                col(Message.status).not_in(["cancelled"]),
+            ).order_by(col(Message.id)))).all()
+            survey = (await s.exec(select(SurveySession).where(SurveySession.address == address)
+                                   .order_by(col(SurveySession.id).desc()).limit(1))).first()
+        return list(rows), survey
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        """The conversation so far and a reply box."""
+        inv = await self._invitation(request)
+        rows, survey = await self._transcript(inv.address)
+        finished = survey is None or survey.status != "active"
+        last = rows[-1] if rows else None
+        quick = last.quick_replies if last is not None and last.direction == "out" and not finished else []
+        return self.pages.render(request, "chat.html", {
+            "messages": rows, "token": inv.token, "finished": finished, "quick_replies": quick,
+            "language": survey.language if survey else inv.language, "max_chars": MAX_REPLY_CHARS,
+            "last_id": rows[-1].id if rows else 0, "error": request.query.get("error"),
+        }, no_store=True)
+
+    def _check_origin(self, request: web.Request) -> None:
+        origin = request.headers.get("Origin")
+        if origin and origin != "null" and origin.rstrip("/") != str(request.url.origin()).rstrip("/") \
+                and origin.rstrip("/") != self.settings.public_url.rstrip("/"):
+            raise web.HTTPForbidden(text="cross-site form posts are not accepted")
+
+    async def _reply(self, inv: Invitation, text: str, client_id: str | None) -> list[Message]:
+        text = text.strip()
+        provider_id = client_id if client_id and 8 <= len(client_id) <= 64 else uuid.uuid4().hex
+        inbound = InboundMessage(channel=Channel.WEB, address=Address.parse(inv.address), text=text,
+                                 provider_id=f"{inv.token[:12]}:{provider_id}", received_at=self.clock.now())
+        received = await self.conversation.receive(inbound)
+        await self.conversation.process_pending(inv.address)
+        rows, _ = await self._transcript(inv.address, after=received.message_id)
+        return rows
+
+    async def form_post(self, request: web.Request) -> web.StreamResponse:
+        """The no-JavaScript path: store the reply, then show the page again."""
+        self._check_origin(request)
+        inv = await self._invitation(request)
+        form = await request.post()
+        text = str(form.get("text", ""))
+        location = request.app.router["chat"].url_for(token=inv.token)
+        if not text.strip() or len(text) > MAX_REPLY_CHARS:
+            raise web.HTTPSeeOther(location.with_query(error="empty" if not text.strip() else "long"))
+        await self._reply(inv, text, str(form.get("client_id", "")) or None)
+        raise web.HTTPSeeOther(str(location) + "#latest")
+
+    async def json_post(self, request: web.Request) -> web.StreamResponse:
+        """The page's script posts here and gets the bot's next messages straight back."""
+        self._check_origin(request)
+        inv = await self._invitation(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "invalid_json", "message": "the body must be JSON"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            return web.json_response({"error": "invalid_reply", "message": "send {\"text\": \"...\"}"}, status=400)
+        text = body["text"]
+        if not text.strip():
+            return web.json_response({"error": "empty_reply", "message": "the reply is empty"}, status=400)
+        if len(text) > MAX_REPLY_CHARS:
+            return web.json_response({"error": "reply_too_long",
+                                      "message": f"replies are at most {MAX_REPLY_CHARS} characters"}, status=413)
+        client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
+        rows = await self._reply(inv, text, client_id)
+        _, survey = await self._transcript(inv.address, after=10**12)
+        return web.json_response({"messages": [_message_json(r) for r in rows],
+                                  "finished": survey is None or survey.status != "active"},
+                                 headers={"Cache-Control": "no-store"})
+
+    async def poll(self, request: web.Request) -> web.StreamResponse:
+        """Messages after a given id (a reminder, or a reply to a message sent from another tab)."""
+        inv = await self._invitation(request)
+        try:
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            return web.json_response({"error": "invalid_after", "message": "after must be a message id"},
+                                     status=400)
+        rows, survey = await self._transcript(inv.address, after=after)
+        return web.json_response({"messages": [_message_json(r) for r in rows],
+                                  "finished": survey is None or survey.status != "active"},
+                                 headers={"Cache-Control": "no-store"})

@@ -1,0 +1,305 @@
+"""The ``feedbackbot`` command: serve, demo, worker, migrate, flows validate|run, import-events (and nlp commands)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from .settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("feedbackbot")
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"feedbackbot: settings: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    changes: dict[str, object] = {"host": host, "port": port}
+    if settings.public_url == Settings().public_url:
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - only used to print a link
+        changes["public_url"] = f"http://{shown}:{port}"
+    return settings.replace(**changes)
+
+
+async def _serve(settings: Settings, on_ready: list[str] | None = None) -> None:
+    from .app import SchemaOutOfDate, build_services, create_app
+    from .flows.loader import FlowError
+    from .logs import AccessLogger
+
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False)
+    try:
+        await runner.setup()
+    except (SchemaOutOfDate, FlowError) as exc:
+        print(f"feedbackbot: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("listening on http://%s:%s", settings.host, settings.port)
+    if on_ready is not None:
+        from .demo import seed_demo
+
+        links = await seed_demo(services)
+        print(f"\nFeedbackbot demo is running at {settings.public_url}/\n", flush=True)
+        for line in links:
+            print(line, flush=True)
+        print("\nPress Ctrl+C to stop.\n", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the web app and, unless disabled, the workers."""
+    from .logs import configure_logging
+
+    settings = _with_address(_settings_or_exit(), args)
+    configure_logging(settings.log_level)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the product on a local SQLite file with demo data and the simulator, and print links to open."""
+    from .logs import configure_logging
+
+    settings = _with_address(_settings_or_exit(), args)
+    data = Path(args.data_dir)
+    if args.reset and data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    changes: dict[str, object] = {"simulator": True}
+    if settings.database_url == Settings().database_url:
+        changes["database_url"] = f"sqlite:///{data / 'demo.db'}"
+    if not settings.api_keys:
+        from .settings import ApiKey
+
+        changes["api_keys"] = (ApiKey("demo", "demo-key-not-for-production"),)
+    settings = settings.replace(**changes)
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    asyncio.run(_serve(settings, on_ready=[]))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run only the background workers (for deployments that separate web and workers)."""
+    from .app import build_services, prepare_database
+    from .logs import configure_logging
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        services = build_services(settings)
+        await prepare_database(services)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await services.scheduler.run_forever(stop)
+        finally:
+            await services.db.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the database to the current schema."""
+    from .store.migrate import head_revision, migrate_url
+
+    settings = _settings_or_exit()
+    migrate_url(settings.database_url)
+    print(f"database is at schema {head_revision()}")
+    return 0
+
+
+def cmd_flows_validate(args: argparse.Namespace) -> int:
+    """Check flow files; print file, line and step for each problem; exit 1 if any."""
+    from .flows.loader import FlowError, flow_files, load_flow_file
+    from .flows.render import SAMPLE_CONTEXT
+
+    settings = _settings_or_exit()
+    paths = [Path(p) for p in args.paths] or [settings.flows_dir]
+    files = flow_files(paths)
+    if not files:
+        print("feedbackbot: no flow files found", file=sys.stderr)
+        return 1
+    context = {**SAMPLE_CONTEXT, "force_name": settings.force_name}
+    failed = 0
+    for path in files:
+        try:
+            loaded = load_flow_file(path, max_segments=settings.sms_max_segments, context=context)
+        except FlowError as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(problem)
+            continue
+        flow = loaded.flow
+        questions = sum(1 for s in flow.steps.values() if s.is_question)
+        print(f"{path}: ok ({flow.id} v{flow.version}, {len(flow.steps)} steps, {questions} questions, "
+              f"languages {', '.join(flow.languages)})")
+    return 1 if failed else 0
+
+
+def cmd_flows_run(args: argparse.Namespace) -> int:
+    """Talk to a flow in the terminal with the pure engine (nothing is stored or sent)."""
+    from datetime import UTC, datetime
+
+    from .flows import engine
+    from .flows.loader import FlowError, load_flow_file
+    from .flows.phrases import Phrases
+
+    settings = _settings_or_exit()
+    path = Path(args.flow)
+    if not path.exists():
+        path = settings.flows_dir / f"{args.flow}.yaml"
+    try:
+        flow = load_flow_file(path, max_segments=settings.sms_max_segments).flow
+    except FlowError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    phrases = Phrases.load(settings.prompts_dir / "phrases.yaml")
+    sprint = engine.start(flow, phrases, language=args.language, at=datetime.now(UTC),
+                          context={"force_name": settings.force_name})
+
+    def show(events: Sequence[engine.Event]) -> None:
+        for event in events:
+            if isinstance(event, engine.MsgCreated):
+                print(f"\nbot> {event.text}")
+            elif args.verbose:
+                print(f"     [{type(event).__name__}: {event}]")
+
+    show(sprint.events)
+    state = sprint.state
+    while state.status == engine.ACTIVE:
+        try:
+            text = input("\nyou> ")
+        except EOFError:
+            break
+        sprint = engine.resume(flow, phrases, state, engine.MessageResume(text, datetime.now(UTC)))
+        show(sprint.events)
+        state = sprint.state
+    print(f"\n[session {state.status}]")
+    return 0
+
+
+def cmd_import_events(args: argparse.Namespace) -> int:
+    """Load touchpoint events from a CSV file; report each bad row by line and field, load the good ones."""
+    from .app import build_services, prepare_database
+    from .intake import InvalidEvent, column_for, read_csv
+
+    settings = _settings_or_exit()
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"feedbackbot: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    rows, problems = read_csv(text)
+    if problems:
+        for problem in problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        return 1
+
+    async def run() -> tuple[int, int, int]:
+        services = build_services(settings)
+        try:
+            await prepare_database(services)
+            invited = not_eligible = bad = 0
+            for row in rows:
+                try:
+                    event = services.intake.parse(row.data)
+                except InvalidEvent as exc:
+                    bad += 1
+                    for p in exc.problems:
+                        print(f"{args.file}: line {row.line}: {column_for(p.field)}: {p.message}", file=sys.stderr)
+                    continue
+                result = await services.intake.record(event, source=args.source)
+                if result.outcome == "invited":
+                    invited += 1
+                else:
+                    not_eligible += 1
+            return invited, not_eligible, bad
+        finally:
+            await services.db.dispose()
+
+    invited, not_eligible, bad = asyncio.run(run())
+    print(f"{len(rows)} rows: {invited} invited, {not_eligible} not eligible, {bad} rejected")
+    return 1 if bad else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="feedbackbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, func, help_text in (("serve", cmd_serve, "run the web app and workers"),
+                                  ("demo", cmd_demo, "run with demo data on a local SQLite file")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=None, help="port to listen on (default 8080)")
+        if name == "demo":
+            p.add_argument("--data-dir", default="var/demo", help="where the demo database lives")
+            p.add_argument("--reset", action="store_true", help="start again with fresh demo data")
+        p.set_defaults(func=func)
+
+    sub.add_parser("worker", help="run only the background workers").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="bring the database to the current schema").set_defaults(func=cmd_migrate)
+
+    flows = sub.add_parser("flows", help="check or try survey flows")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    validate = flows_sub.add_parser("validate", help="check flow files (default: the prompts folder)")
+    validate.add_argument("paths", nargs="*", help="flow files or folders")
+    validate.set_defaults(func=cmd_flows_validate)
+    run = flows_sub.add_parser("run", help="talk to a flow in the terminal; nothing is stored")
+    run.add_argument("flow", help="a flow id or a path to a flow file")
+    run.add_argument("--language", default="en")
+    run.add_argument("--verbose", action="store_true", help="show the engine's events too")
+    run.set_defaults(func=cmd_flows_run)
+
+    imp = sub.add_parser("import-events", help="load touchpoint events from a CSV file")
+    imp.add_argument("file")
+    imp.add_argument("--source", default="csv", help="name recorded as the events' source")
+    imp.set_defaults(func=cmd_import_events)
+
+    try:
+        from .nlp.cli import add_commands
+    except ImportError:  # the classifier is optional at this stage of a checkout
+        pass
+    else:
+        add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,382 @@
+"""The conversation layer: store what victims send, run the pure engine, persist its events in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .clock import Clock
+from .flows import engine
+from .flows.keywords import Keyword, parse_keyword
+from .flows.library import FlowLibrary
+from .flows.phrases import Phrases
+from .messages import Address, Channel, InboundMessage
+from .settings import Settings
+from .store.db import Database
+from .store.tables import Answer, Case, Contact, ContactAddress, FeedbackItem, Invitation, Message, SurveySession
+
+log = logging.getLogger(__name__)
+
+#: Channels the victim's own device reads from us (no provider to push through).
+PULL_CHANNELS = frozenset({Channel.WEB.value})
+NO_SURVEY_REPLY_EVERY = timedelta(hours=24)
+
+
+class StaleSession(Exception):
+    """Another process moved the session on first; the work is retried."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """The outcome of storing an inbound message."""
+
+    message_id: int
+    new: bool
+
+
+def case_context(case: Case | None, settings: Settings) -> dict[str, str]:
+    """Placeholder values for a case (missing values fall back to the documented defaults)."""
+    context = {"force_name": settings.force_name}
+    if case is not None:
+        context.update(
+            officer_name=case.officer_name or "",
+            case_reference=case.reference,
+            crime_type=case.crime_type.replace("_", " "),
+            area=case.area,
+        )
+    return context
+
+
+class Conversation:
+    """Turns inbound messages, invitations and timeouts into survey steps, safely and in order."""
+
+    def __init__(self, db: Database, flows: FlowLibrary, phrases: Phrases, settings: Settings,
+                 clock: Clock) -> None:
+        self.db = db
+        self.flows = flows
+        self.phrases = phrases
+        self.settings = settings
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.outbox_ready = asyncio.Event()
+
+    # --- inbound ---------------------------------------------------------------------------------
+
+    async def receive(self, inbound: InboundMessage) -> Received:
+        """Commit an inbound message before anything else; a repeat of the same provider id is not stored again."""
+        address = str(inbound.address)
+        async with self.db.session() as s:
+            existing = (await s.exec(select(Message.id).where(
+                Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
+            if existing is not None:
+                return Received(existing, False)
+        try:
+            async with self.db.session() as s:
+                row = Message(direction="in", channel=inbound.channel.value, address=address,
+                              provider_id=inbound.provider_id, text=inbound.text, status="received",
+                              media=[{"type": t} for t in inbound.media_types],
+                              created_at=inbound.received_at, updated_at=inbound.received_at)
+                s.add(row)
+                await s.flush()
+                assert row.id is not None
+                return Received(row.id, True)
+        except IntegrityError:
+            # Two deliveries of one message raced; the other one stored it.
+            async with self.db.session() as s:
+                existing = (await s.exec(select(Message.id).where(
+                    Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
+            if existing is None:
+                raise
+            return Received(existing, False)
+
+    def _lock(self, address: str) -> asyncio.Lock:
+        lock = self._locks.get(address)
+        if lock is None:
+            lock = self._locks[address] = asyncio.Lock()
+        return lock
+
+    async def process_pending(self, address: str) -> list[int]:
+        """Process every stored, unprocessed message from ``address`` in order; returns the outbound ids made."""
+        created: list[int] = []
+        lock = self._lock(address)
+        async with lock:
+            while True:
+                async with self.db.session() as s:
+                    pending = (await s.exec(select(Message.id).where(
+                        Message.direction == "in", Message.address == address, Message.status == "received",
+                    ).order_by(col(Message.id)).limit(20))).all()
+                if not pending:
+                    break
+                for message_id in pending:
+                    created.extend(await self._process_with_retry(message_id))
+        if not lock.locked() and self._locks.get(address) is lock:
+            del self._locks[address]
+        return created
+
+    async def _process_with_retry(self, message_id: int) -> list[int]:
+        for attempt in range(5):
+            try:
+                return await self._process(message_id)
+            except StaleSession:
+                await asyncio.sleep(0.01 * (attempt + 1))
+        raise RuntimeError(f"message {message_id}: session kept changing underneath; left for the next pass")
+
+    async def _process(self, message_id: int) -> list[int]:
+        now = self.clock.now()
+        async with self.db.session() as s:
+            msg = await s.get(Message, message_id)
+            if msg is None or msg.status != "received":
+                return []
+            survey = (await s.exec(select(SurveySession).where(
+                SurveySession.address == msg.address, SurveySession.status == engine.ACTIVE,
+            ).order_by(col(SurveySession.id).desc()).limit(1))).first()
+            contact = await self._contact_for(s, msg.address, survey)
+            msg.contact_id = contact.id if contact else None
+            msg.status = "processed"
+            msg.updated_at = now
+            if contact is not None and msg.channel != Channel.WEB.value:
+                await self._touch_address(s, msg.address, now)
+            if survey is not None and contact is not None and contact.opted_out_at is None:
+                msg.session_id = survey.id
+                flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
+                state = engine.SessionState.from_json(survey.state)
+                sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
+                survey.last_inbound_at = now
+                return await self._apply(s, survey, contact, sprint, now, inbound=msg)
+            return await self._outside_survey(s, msg, contact, now)
+
+    async def _contact_for(self, s: AsyncSession, address: str, survey: SurveySession | None) -> Contact | None:
+        if survey is not None:
+            return await s.get(Contact, survey.contact_id)
+        parsed = Address.parse(address)
+        row = (await s.exec(select(ContactAddress).where(
+            ContactAddress.channel == parsed.channel.value, ContactAddress.path == parsed.path))).first()
+        if row is not None:
+            return await s.get(Contact, row.contact_id)
+        if parsed.channel == Channel.WEB:
+            last = (await s.exec(select(SurveySession).where(SurveySession.address == address)
+                                 .order_by(col(SurveySession.id).desc()).limit(1))).first()
+            if last is not None:
+                return await s.get(Contact, last.contact_id)
+        return None
+
+    async def _touch_address(self, s: AsyncSession, address: str, now: datetime) -> None:
+        parsed = Address.parse(address)
+        await s.exec(update(ContactAddress).where(  # type: ignore[call-overload]
+            col(ContactAddress.channel) == parsed.channel.value, col(ContactAddress.path) == parsed.path,
+        ).values(last_inbound_at=now))
+
+    async def _outside_survey(self, s: AsyncSession, msg: Message, contact: Contact | None,
+                              now: datetime) -> list[int]:
+        """A message with no survey running: keywords still work, and words are kept for a person."""
+        keyword = parse_keyword(msg.text)
+        language = contact.language if contact else "en"
+        context = {"force_name": self.settings.force_name}
+        out: list[Message] = []
+        if keyword is Keyword.STOP:
+            if contact is None:
+                contact = await self._contact_from_stop(s, msg.address, now)
+            if contact.opted_out_at is None:
+                await self._opt_out(s, contact, msg.channel, now)
+                out.append(self._outbound(msg.channel, msg.address, contact.id,
+                                          self.phrases.say("opted_out", language, context), "opted_out", now))
+        elif keyword is Keyword.START:
+            if contact is not None and contact.opted_out_at is not None:
+                contact.opted_out_at = None
+                contact.opted_out_channel = None
+                contact.updated_at = now
+                out.append(self._outbound(msg.channel, msg.address, contact.id,
+                                          self.phrases.say("opted_in", language, context), "opted_in", now))
+        elif keyword is Keyword.HELP:
+            out.append(self._outbound(msg.channel, msg.address, contact.id if contact else None,
+                                      self.phrases.say("help", language, context), "help", now))
+        elif msg.text.strip() or msg.media:
+            case_id = await self._latest_case(s, contact)
+            s.add(FeedbackItem(contact_id=contact.id if contact else None, case_id=case_id, message_id=msg.id,
+                               prompted=False, text=msg.text, created_at=now))
+            if (contact is None or contact.opted_out_at is None) and await self._may_send_no_survey(s, msg, now):
+                out.append(self._outbound(msg.channel, msg.address, contact.id if contact else None,
+                                          self.phrases.say("no_survey", language, context), "no_survey", now))
+        for row in out:
+            s.add(row)
+        await s.flush()
+        return [row.id for row in out if row.id is not None]
+
+    async def _contact_from_stop(self, s: AsyncSession, address: str, now: datetime) -> Contact:
+        """Someone we do not know sent STOP: remember it so no future invitation reaches that address."""
+        parsed = Address.parse(address)
+        contact = Contact(consent=False, preferred_channel=parsed.channel.value, created_at=now, updated_at=now)
+        s.add(contact)
+        await s.flush()
+        assert contact.id is not None
+        s.add(ContactAddress(contact_id=contact.id, channel=parsed.channel.value, path=parsed.path, created_at=now))
+        return contact
+
+    async def _latest_case(self, s: AsyncSession, contact: Contact | None) -> int | None:
+        if contact is None:
+            return None
+        return (await s.exec(select(Invitation.case_id).where(Invitation.contact_id == contact.id)
+                             .order_by(col(Invitation.id).desc()).limit(1))).first()
+
+    async def _may_send_no_survey(self, s: AsyncSession, msg: Message, now: datetime) -> bool:
+        last = (await s.exec(select(Message.created_at).where(
+            Message.direction == "out", Message.address == msg.address, Message.purpose == "no_survey",
+        ).order_by(col(Message.id).desc()).limit(1))).first()
+        return last is None or now - last >= NO_SURVEY_REPLY_EVERY
+
+    # --- invitations and timeouts -----------------------------------------------------------------
+
+    async def start_invitation(self, invitation_id: int) -> list[int]:
+        """Start the survey of a due invitation (checking again that the victim may still be surveyed)."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            query = select(Invitation).where(Invitation.id == invitation_id)
+            if not self.db.sqlite:
+                query = query.with_for_update(skip_locked=True)
+            inv = (await s.exec(query)).first()
+            if inv is None or inv.status != "scheduled":
+                return []
+            contact = await s.get(Contact, inv.contact_id)
+            case = await s.get(Case, inv.case_id)
+            assert contact is not None
+            if contact.opted_out_at is not None or not contact.consent:
+                inv.status, inv.status_reason = "cancelled", "opted_out" if contact.opted_out_at else "no_consent"
+                return []
+            await self._supersede(s, inv.address, now)
+            flow = self.flows.latest(inv.flow_id)
+            sprint = engine.start(flow, self.phrases, language=inv.language or contact.language,
+                                  context=case_context(case, self.settings), at=now)
+            survey = SurveySession(invitation_id=inv.id, contact_id=contact.id or 0, case_id=inv.case_id,
+                                   flow_id=flow.id, flow_version=flow.version, channel=inv.channel,
+                                   address=inv.address, language=sprint.state.language, status=engine.ACTIVE,
+                                   state={}, version=0, started_at=now, updated_at=now)
+            s.add(survey)
+            await s.flush()
+            inv.status, inv.sent_at = "sent", now
+            return await self._apply(s, survey, contact, sprint, now, inbound=None, new=True)
+
+    async def _supersede(self, s: AsyncSession, address: str, now: datetime) -> None:
+        await s.exec(update(SurveySession).where(  # type: ignore[call-overload]
+            col(SurveySession.address) == address, col(SurveySession.status) == engine.ACTIVE,
+        ).values(status="superseded", ended_at=now, reminder_at=None, expires_at=None, updated_at=now,
+                 version=SurveySession.version + 1))
+
+    async def timeout(self, session_id: int, kind: str) -> list[int]:
+        """Send a session's reminder (``kind="reminder"``) or close it (``kind="expiry"``) if still due."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            survey = await s.get(SurveySession, session_id)
+            if survey is None or survey.status != engine.ACTIVE:
+                return []
+            due = survey.reminder_at if kind == "reminder" else survey.expires_at
+            if due is None or due > now:
+                return []
+            contact = await s.get(Contact, survey.contact_id)
+            assert contact is not None
+            flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
+            state = engine.SessionState.from_json(survey.state)
+            resume: engine.Resume = engine.ReminderResume(now) if kind == "reminder" else engine.ExpiryResume(now)
+            sprint = engine.resume(flow, self.phrases, state, resume)
+            if kind == "reminder" and not sprint.events:
+                sprint = engine.Sprint(replace(sprint.state, reminder_at=None), ())
+            return await self._apply(s, survey, contact, sprint, now, inbound=None)
+
+    # --- carrying out the engine's events ---------------------------------------------------------
+
+    def _outbound(self, channel: str, address: str, contact_id: int | None, text: str, purpose: str,
+                  now: datetime, session_id: int | None = None, step_id: str | None = None,
+                  quick_replies: Sequence[dict[str, str]] = ()) -> Message:
+        pull = channel in PULL_CHANNELS
+        return Message(direction="out", channel=channel, address=address, contact_id=contact_id,
+                       session_id=session_id, text=text, purpose=purpose, step_id=step_id,
+                       quick_replies=list(quick_replies), status="sent" if pull else "queued",
+                       next_attempt_at=None if pull else now, created_at=now, updated_at=now,
+                       sent_at=now if pull else None)
+
+    async def _apply(self, s: AsyncSession, survey: SurveySession, contact: Contact, sprint: engine.Sprint,
+                     now: datetime, *, inbound: Message | None, new: bool = False) -> list[int]:
+        out: list[Message] = []
+        touchpoint = None
+        if survey.invitation_id is not None:
+            inv = await s.get(Invitation, survey.invitation_id)
+            touchpoint = inv.touchpoint if inv else None
+        else:
+            inv = None
+        for event in sprint.events:
+            if isinstance(event, engine.MsgCreated):
+                out.append(self._outbound(survey.channel, survey.address, contact.id, event.text, event.purpose,
+                                          now, survey.id, event.step_id,
+                                          [{"text": q.text, "label": q.label} for q in event.quick_replies]))
+            elif isinstance(event, engine.AnswerSaved):
+                s.add(Answer(session_id=survey.id or 0, contact_id=contact.id or 0, case_id=survey.case_id,
+                             message_id=inbound.id if inbound else None, flow_id=survey.flow_id,
+                             flow_version=survey.flow_version, step_id=event.step_id, kind=event.kind,
+                             value=event.value, value_num=event.number, skipped=event.skipped, created_at=now))
+            elif isinstance(event, engine.FeedbackReceived):
+                s.add(FeedbackItem(contact_id=contact.id, case_id=survey.case_id, session_id=survey.id,
+                                   message_id=inbound.id if inbound else None, step_id=event.step_id,
+                                   touchpoint=touchpoint, prompted=event.prompted, text=event.text,
+                                   created_at=now))
+            elif isinstance(event, engine.OptedOut):
+                await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
+            elif isinstance(event, engine.LanguageChanged):
+                contact.language = event.language
+                contact.updated_at = now
+            elif isinstance(event, engine.RunEnded):
+                survey.ended_at = now
+                if inv is not None:
+                    inv.status = {"completed": "completed", "expired": "expired"}.get(event.status, event.status)
+        state = sprint.state
+        values: dict[str, Any] = {
+            "state": state.to_json(), "status": state.status, "current_step": state.step,
+            "language": state.language, "reminder_at": state.reminder_at, "expires_at": state.expires_at,
+            "updated_at": now, "ended_at": survey.ended_at, "last_inbound_at": survey.last_inbound_at,
+            "version": survey.version + 1,
+        }
+        if inv is not None and state.status == engine.ACTIVE and inbound is not None and inv.status == "sent":
+            inv.status = "started"
+        if new:
+            for key, value in values.items():
+                setattr(survey, key, value)
+        else:
+            s.expunge(survey)
+            result = await s.exec(update(SurveySession).where(  # type: ignore[call-overload]
+                col(SurveySession.id) == survey.id, col(SurveySession.version) == survey.version,
+            ).values(**values))
+            if result.rowcount != 1:
+                raise StaleSession(str(survey.id))
+        for row in out:
+            s.add(row)
+        await s.flush()
+        if any(row.status == "queued" for row in out):
+            self.outbox_ready.set()
+        return [row.id for row in out if row.id is not None]
+
+    async def _opt_out(self, s: AsyncSession, contact: Contact, channel: str, now: datetime,
+                       except_session: int | None = None) -> None:
+        """Honour STOP at once and for good, on every channel: end surveys, cancel invitations and sends."""
+        contact.opted_out_at = now
+        contact.opted_out_channel = channel
+        contact.updated_at = now
+        ended = update(SurveySession).where(  # type: ignore[call-overload]
+            col(SurveySession.contact_id) == contact.id, col(SurveySession.status) == engine.ACTIVE)
+        if except_session is not None:
+            ended = ended.where(col(SurveySession.id) != except_session)
+        await s.exec(ended.values(status=engine.OPTED_OUT, ended_at=now, reminder_at=None, expires_at=None,
+                                  updated_at=now, version=SurveySession.version + 1))
+        await s.exec(update(Invitation).where(  # type: ignore[call-overload]
+            col(Invitation.contact_id) == contact.id, col(Invitation.status) == "scheduled",
+        ).values(status="cancelled", status_reason="opted_out"))
+        await s.exec(update(Message).where(  # type: ignore[call-overload]
+            col(Message.contact_id) == contact.id, col(Message.direction) == "out",
+            col(Message.status) == "queued",
+        ).values(status="cancelled", error_reason="opted out", updated_at=now))

@@ -1,0 +1,162 @@
+"""One typed Settings object, read once from FEEDBACKBOT_* environment variables and an optional file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+PREFIX = "FEEDBACKBOT_"
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_PROMPTS_DIR = PACKAGE_DIR.parent / "prompts"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours during which no survey is started (a reply to the victim's own message still goes)."""
+
+    start: time
+    end: time
+
+    def contains(self, local: time) -> bool:
+        """Whether a local wall-clock time falls inside the quiet period (which may wrap midnight)."""
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """Parse ``"21:00-08:00"``; an empty string disables quiet hours (``00:00-00:00``)."""
+        if not text.strip():
+            return cls(time(0), time(0))
+        try:
+            a, b = text.split("-")
+            return cls(time.fromisoformat(a.strip()), time.fromisoformat(b.strip()))
+        except ValueError as exc:
+            raise SettingsError(f"quiet hours must look like 21:00-08:00, got {text!r}") from exc
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A records-system key for the journey API; ``name`` is what the audit trail shows."""
+
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the product. See README.md "Settings" for each variable."""
+
+    database_url: str = "sqlite:///var/feedbackbot.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    api_keys: tuple[ApiKey, ...] = ()
+    prompts_dir: Path = DEFAULT_PROMPTS_DIR
+    force_name: str = "West Midlands Police"
+    timezone: str = "Europe/London"
+    quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse("21:00-08:00"))
+    survey_interval_days: int = 28
+    sms_max_segments: int = 2
+    worker_poll_seconds: float = 2.0
+    run_workers: bool = True
+    simulator: bool = False
+    sensitive_flags: tuple[str, ...] = ("domestic_abuse", "sexual_offence", "stalking")
+    log_level: str = "INFO"
+
+    @property
+    def flows_dir(self) -> Path:
+        """Where the survey flows live."""
+        return self.prompts_dir / "flows"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (used by tests and the demo)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _parse_api_keys(raw: str) -> tuple[ApiKey, ...]:
+    keys: list[ApiKey] = []
+    for i, part in enumerate(p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        name, sep, key = part.partition(":")
+        if not sep:
+            name, key = f"key{i + 1}", part
+        if len(key) < 16:
+            raise SettingsError(f"{PREFIX}API_KEYS: key for {name!r} is shorter than 16 characters")
+        keys.append(ApiKey(name=name.strip(), key=key.strip()))
+    return tuple(keys)
+
+
+def _convert(name: str, raw: str, current: Any) -> Any:
+    if name == "api_keys":
+        return _parse_api_keys(raw)
+    if name == "quiet_hours":
+        return QuietHours.parse(raw)
+    if name == "sensitive_flags":
+        return tuple(sorted({f.strip().lower() for f in raw.split(",") if f.strip()}))
+    if isinstance(current, bool):
+        return _parse_bool(name.upper(), raw)
+    if isinstance(current, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a whole number, got {raw!r}") from exc
+    if isinstance(current, float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+    if isinstance(current, Path):
+        return Path(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``FEEDBACKBOT_SETTINGS_FILE`` (TOML, optional) then ``FEEDBACKBOT_*`` variables.
+
+    Environment variables win over the file. Unknown ``FEEDBACKBOT_*`` names are an error, so a typo
+    is caught at start-up rather than silently ignored.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, str] = {}
+    file_name = env.pop(PREFIX + "SETTINGS_FILE", "")
+    if file_name:
+        try:
+            data = tomllib.loads(Path(file_name).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{PREFIX}SETTINGS_FILE {file_name}: {exc}") from exc
+        for key, value in data.items():
+            values[key.lower()] = ",".join(value) if isinstance(value, list) else str(value)
+    for key, value in env.items():
+        if key.startswith(PREFIX) and not key.startswith(PREFIX + "TEST_"):
+            values[key[len(PREFIX) :].lower()] = value
+    defaults = Settings()
+    known = {f.name for f in dataclasses.fields(Settings)}
+    changes: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name not in known:
+            raise SettingsError(f"unknown setting {PREFIX}{name.upper()}")
+        changes[name] = _convert(name, raw, getattr(defaults, name))
+    return defaults.replace(**changes)

@@ -1,0 +1,1 @@
+"""Storage: sqlmodel tables, the database handle, queries and alembic migrations."""

@@ -1,0 +1,236 @@
+"""The tables: contacts, cases, journey events, invitations, survey sessions, messages, answers, feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    """One victim, reachable at one or more addresses, with their consent and preferences."""
+
+    __tablename__ = "contacts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_ref: str | None = Field(default=None, max_length=100, unique=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str = Field(default="en", max_length=12)
+    consent: bool = True
+    safe_to_contact: bool = False
+    preferred_channel: str = Field(default="tel", max_length=16)
+    allowed_channels: list[str] = _json(list)
+    contact_preferences: dict[str, Any] = _json(dict)
+    demographics: dict[str, Any] = _json(dict)
+    opted_out_at: datetime | None = _ts(nullable=True)
+    opted_out_channel: str | None = Field(default=None, max_length=16)
+    is_test: bool = False
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ContactAddress(SQLModel, table=True):
+    """A channel address of a contact (``tel:+44…``); unique across contacts."""
+
+    __tablename__ = "contact_addresses"
+    __table_args__ = (UniqueConstraint("channel", "path", name="uq_contact_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    channel: str = Field(max_length=16)
+    path: str = Field(max_length=320)
+    status: str = Field(default="ok", max_length=16)
+    status_reason: str | None = Field(default=None, max_length=300)
+    last_inbound_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class Case(SQLModel, table=True):
+    """A crime report as the records system describes it."""
+
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=64, unique=True)
+    crime_type: str = Field(default="", max_length=100)
+    area: str = Field(default="", max_length=100)
+    officer_in_case: str | None = Field(default=None, max_length=64)
+    officer_name: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=100)
+    sensitive_flags: list[str] = _json(list)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class JourneyEvent(SQLModel, table=True):
+    """A victim reached a touchpoint of their journey, as reported by the records system."""
+
+    __tablename__ = "journey_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str = Field(max_length=200, unique=True)
+    source: str = Field(max_length=100)
+    touchpoint: str = Field(max_length=64, index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    occurred_at: datetime = _ts()
+    received_at: datetime = _ts()
+    outcome: str = Field(max_length=32)
+    outcome_reason: str | None = Field(default=None, max_length=300)
+
+
+class FlowVersion(SQLModel, table=True):
+    """A published version of a survey flow; sessions finish on the version they started on."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "version", name="uq_flow_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: str = Field(max_length=64)
+    version: int
+    sha256: str = Field(max_length=64)
+    source_name: str = Field(max_length=300)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime = _ts()
+
+
+class Invitation(SQLModel, table=True):
+    """A survey we mean to send, persisted so it survives restarts; one per journey event."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_due", "status", "send_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    journey_event_id: int = Field(foreign_key="journey_events.id", unique=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    touchpoint: str = Field(max_length=64)
+    flow_id: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=340)
+    language: str = Field(default="en", max_length=12)
+    status: str = Field(default="scheduled", max_length=16)
+    status_reason: str | None = Field(default=None, max_length=300)
+    send_after: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class SurveySession(SQLModel, table=True):
+    """A victim's run through one flow version: where they are, what they said, when it lapses."""
+
+    __tablename__ = "survey_sessions"
+    __table_args__ = (
+        Index("ix_sessions_contact_status", "contact_id", "status"),
+        Index("ix_sessions_reminder", "status", "reminder_at"),
+        Index("ix_sessions_expiry", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int | None = Field(default=None, foreign_key="invitations.id", unique=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    flow_id: str = Field(max_length=64)
+    flow_version: int
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=340)
+    language: str = Field(default="en", max_length=12)
+    status: str = Field(default="active", max_length=16)
+    current_step: str | None = Field(default=None, max_length=64)
+    state: dict[str, Any] = _json(dict)
+    version: int = 0
+    started_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    last_inbound_at: datetime | None = _ts(nullable=True)
+    reminder_at: datetime | None = _ts(nullable=True)
+    expires_at: datetime | None = _ts(nullable=True)
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class Message(SQLModel, table=True):
+    """A message in or out. Outbound rows with status ``queued`` are the outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_message_provider_id"),
+        Index("ix_messages_outbox", "direction", "status", "next_attempt_at"),
+        Index("ix_messages_session", "session_id", "id"),
+        Index("ix_messages_address", "channel", "address", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    direction: str = Field(max_length=3)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=340)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="survey_sessions.id")
+    provider_id: str | None = Field(default=None, max_length=128)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    quick_replies: list[dict[str, str]] = _json(list)
+    media: list[dict[str, str]] = _json(list)
+    step_id: str | None = Field(default=None, max_length=64)
+    purpose: str = Field(default="reply", max_length=32)
+    status: str = Field(max_length=16)
+    error_code: str | None = Field(default=None, max_length=32)
+    error_reason: str | None = Field(default=None, max_length=500)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class Answer(SQLModel, table=True):
+    """A structured answer to one question of a survey."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_flow_step", "flow_id", "step_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="survey_sessions.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    flow_id: str = Field(max_length=64)
+    flow_version: int
+    step_id: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    value_num: float | None = None
+    skipped: bool = False
+    created_at: datetime = _ts()
+
+
+class FeedbackItem(SQLModel, table=True):
+    """A victim's free text, waiting for or holding its classification."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (Index("ix_feedback_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="survey_sessions.id")
+    message_id: int | None = Field(default=None, foreign_key="messages.id", unique=True)
+    step_id: str | None = Field(default=None, max_length=64)
+    touchpoint: str | None = Field(default=None, max_length=64)
+    prompted: bool = True
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    classification: dict[str, Any] = _json(dict)
+    model_version: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _ts()
+    classified_at: datetime | None = _ts(nullable=True)

@@ -1,0 +1,1 @@
+"""Server-rendered pages: templates, static files and the middleware that keeps them safe."""

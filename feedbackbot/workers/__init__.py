@@ -1,0 +1,1 @@
+"""Background workers: the scheduler (invitations, reminders, expiries, recovery); in-process by default."""

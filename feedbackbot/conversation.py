@@ -117,7 +117,8 @@ class Conversation:
                 if not pending:
                     break
                 for message_id in pending:
-                    created.extend(await self._process_with_retry(message_id))
+                    if message_id is not None:
+                        created.extend(await self._process_with_retry(message_id))
         if not lock.locked() and self._locks.get(address) is lock:
             del self._locks[address]
         return created
@@ -171,7 +172,7 @@ class Conversation:
 
     async def _touch_address(self, s: AsyncSession, address: str, now: datetime) -> None:
         parsed = Address.parse(address)
-        await s.exec(update(ContactAddress).where(  # type: ignore[call-overload]
+        await s.exec(update(ContactAddress).where(
             col(ContactAddress.channel) == parsed.channel.value, col(ContactAddress.path) == parsed.path,
         ).values(last_inbound_at=now))
 
@@ -265,7 +266,7 @@ class Conversation:
             return await self._apply(s, survey, contact, sprint, now, inbound=None, new=True)
 
     async def _supersede(self, s: AsyncSession, address: str, now: datetime) -> None:
-        await s.exec(update(SurveySession).where(  # type: ignore[call-overload]
+        await s.exec(update(SurveySession).where(
             col(SurveySession.address) == address, col(SurveySession.status) == engine.ACTIVE,
         ).values(status="superseded", ended_at=now, reminder_at=None, expires_at=None, updated_at=now,
                  version=SurveySession.version + 1))
@@ -349,7 +350,7 @@ class Conversation:
                 setattr(survey, key, value)
         else:
             s.expunge(survey)
-            result = await s.exec(update(SurveySession).where(  # type: ignore[call-overload]
+            result = await s.exec(update(SurveySession).where(
                 col(SurveySession.id) == survey.id, col(SurveySession.version) == survey.version,
             ).values(**values))
             if result.rowcount != 1:
@@ -367,16 +368,16 @@ class Conversation:
         contact.opted_out_at = now
         contact.opted_out_channel = channel
         contact.updated_at = now
-        ended = update(SurveySession).where(  # type: ignore[call-overload]
+        ended = update(SurveySession).where(
             col(SurveySession.contact_id) == contact.id, col(SurveySession.status) == engine.ACTIVE)
         if except_session is not None:
             ended = ended.where(col(SurveySession.id) != except_session)
         await s.exec(ended.values(status=engine.OPTED_OUT, ended_at=now, reminder_at=None, expires_at=None,
                                   updated_at=now, version=SurveySession.version + 1))
-        await s.exec(update(Invitation).where(  # type: ignore[call-overload]
+        await s.exec(update(Invitation).where(
             col(Invitation.contact_id) == contact.id, col(Invitation.status) == "scheduled",
         ).values(status="cancelled", status_reason="opted_out"))
-        await s.exec(update(Message).where(  # type: ignore[call-overload]
+        await s.exec(update(Message).where(
             col(Message.contact_id) == contact.id, col(Message.direction) == "out",
             col(Message.status) == "queued",
         ).values(status="cancelled", error_reason="opted out", updated_at=now))

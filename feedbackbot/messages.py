@@ -38,7 +38,7 @@ def channel_from_name(name: str) -> Channel:
 
 @dataclass(frozen=True, order=True)
 class Address:
-    """A URN-like address: ``tel:+447700900001``, ``whatsapp:+44…``, ``telegram:123``, ``mailto:a@b``, ``web:<token>``."""
+    """A URN-like address such as ``tel:+447700900001``, ``whatsapp:+44…``, ``mailto:a@b`` or ``web:<token>``."""
 
     channel: Channel
     path: str

@@ -79,9 +79,12 @@ class WebChannel:
                 Message.address == address, col(Message.id) > after,
                 col(Message.status).not_in(["cancelled"]),
             ).order_by(col(Message.id)))).all()
-            survey = (await s.exec(select(SurveySession).where(SurveySession.address == address)
-                                   .order_by(col(SurveySession.id).desc()).limit(1))).first()
-        return list(rows), survey
+        return list(rows), await self._latest_survey(address)
+
+    async def _latest_survey(self, address: str) -> SurveySession | None:
+        async with self.db.session() as s:
+            return (await s.exec(select(SurveySession).where(SurveySession.address == address)
+                                 .order_by(col(SurveySession.id).desc()).limit(1))).first()
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         """The conversation so far and a reply box."""
@@ -142,7 +145,7 @@ class WebChannel:
                                       "message": f"replies are at most {MAX_REPLY_CHARS} characters"}, status=413)
         client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
         rows = await self._reply(inv, text, client_id)
-        _, survey = await self._transcript(inv.address, after=10**12)
+        survey = await self._latest_survey(inv.address)
         return web.json_response({"messages": [_message_json(r) for r in rows],
                                   "finished": survey is None or survey.status != "active"},
                                  headers={"Cache-Control": "no-store"})
@@ -152,6 +155,8 @@ class WebChannel:
         inv = await self._invitation(request)
         try:
             after = int(request.query.get("after", "0"))
+            if not 0 <= after < 2**31:
+                raise ValueError(after)
         except ValueError:
             return web.json_response({"error": "invalid_after", "message": "after must be a message id"},
                                      status=400)

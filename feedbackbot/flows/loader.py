@@ -108,7 +108,7 @@ class _Checker:
             self.add(line, step, f"{what} is missing (it needs English text under 'en')")
             return Text({})
         if isinstance(node.value, str):
-            node = _Node({DEFAULT_LANGUAGE: node.value}, node.line, {DEFAULT_LANGUAGE: node})
+            node = _Node({DEFAULT_LANGUAGE: node.value}, node.line, {DEFAULT_LANGUAGE: _Node(node.value, node.line)})
         if not isinstance(node.value, dict):
             self.add(node.line, step, f"{what} must be a mapping of language codes to text")
             return Text({})
@@ -269,16 +269,16 @@ def _parse_step(checker: _Checker, node: _Node) -> Step | None:
         checker.add(node.children["options"].line, sid, "only a choice question has options")
     low, high = 1, 5
     for key in ("min", "max"):
-        child = node.children.get(key)
-        if child is None:
+        bound = node.children.get(key)
+        if bound is None:
             continue
-        if kind not in {"scale"} or not isinstance(child.value, int) or isinstance(child.value, bool):
-            checker.add(child.line, sid, f"'{key}' is a whole number, and only for scale questions")
+        if kind != "scale" or not isinstance(bound.value, int) or isinstance(bound.value, bool):
+            checker.add(bound.line, sid, f"'{key}' is a whole number, and only for scale questions")
             continue
         if key == "min":
-            low = child.value
+            low = bound.value
         else:
-            high = child.value
+            high = bound.value
     if kind == "scale" and not low < high:
         checker.add(node.line, sid, f"scale min ({low}) must be below max ({high})")
     branches = _branches(checker, node.children.get("branches"), sid, kind)
@@ -493,7 +493,9 @@ def flow_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_flows(folder: Path, *, max_segments: int = 2, context: Mapping[str, str] = SAMPLE_CONTEXT) -> dict[str, FlowSource]:
+def load_flows(
+    folder: Path, *, max_segments: int = 2, context: Mapping[str, str] = SAMPLE_CONTEXT
+) -> dict[str, FlowSource]:
     """Load every flow in ``folder``; raise FlowError with every problem in every file."""
     problems: list[FlowProblem] = []
     flows: dict[str, FlowSource] = {}

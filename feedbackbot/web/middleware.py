@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .render import Pages
 
@@ -28,7 +29,7 @@ def _wants_json(request: web.Request) -> bool:
         or "application/json" in request.headers.get("Accept", "")
 
 
-def error_middleware(pages: Pages) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def error_middleware(pages: Pages) -> Middleware:
     """Turn every error into a short JSON or HTML answer; log the id and path, never the body."""
 
     @web.middleware

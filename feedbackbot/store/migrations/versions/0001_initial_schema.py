@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 22:29:45.763350
 """
 
@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-
-import feedbackbot.store.types
 from alembic import op
 
+import feedbackbot.store.types
 
 revision: str = '0001'
 down_revision: str | None = None

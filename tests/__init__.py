@@ -1,0 +1,1 @@
+"""Feedbackbot's tests."""

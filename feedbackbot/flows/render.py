@@ -40,10 +40,18 @@ def placeholder_names(text: str) -> list[str]:
     return names
 
 
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # an unknown placeholder stays visible; the validator reports it
+
+
 def fill(text: str, context: Mapping[str, str]) -> str:
     """Fill placeholders from ``context``, falling back to the documented defaults."""
-    values = {name: (context.get(name) or default) for name, default in PLACEHOLDERS.items()}
-    return text.format_map(values)
+    values = _Values({name: (context.get(name) or default) for name, default in PLACEHOLDERS.items()})
+    try:
+        return text.format_map(values)
+    except (ValueError, IndexError, AttributeError):
+        return text  # malformed braces: the validator reports them; never fail a conversation over it
 
 
 def render_text(text: Text, language: str, context: Mapping[str, str]) -> str:

@@ -32,7 +32,7 @@ export FEEDBACKBOT_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$pg_port/p
 export FEEDBACKBOT_TEST_CHROMIUM="$(command -v chromium)"
 
 echo "ruff..."
-.venv/bin/ruff check feedbackbot tests bench
+.venv/bin/ruff check
 echo "mypy..."
 .venv/bin/mypy
 echo "pytest..."

@@ -20,7 +20,8 @@ from tests.support.victim import Victim
 async def test_the_same_reply_posted_twice_is_one_step(client: TestClient[Any, Any], services: Services) -> None:
     victim = await Victim.invited(client, "after_attendance")
     await victim.open()
-    results = await asyncio.gather(victim.say("yes", client_id="same-id-123"), victim.say("yes", client_id="same-id-123"))
+    results = await asyncio.gather(victim.say("yes", client_id="same-id-123"),
+                                   victim.say("yes", client_id="same-id-123"))
     async with services.db.session() as s:
         answers = (await s.exec(select(Answer))).all()
         inbound = (await s.exec(select(Message).where(Message.direction == "in"))).all()

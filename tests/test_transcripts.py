@@ -6,6 +6,7 @@ After changing a flow, rewrite them with ``--update-transcripts`` and review the
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ def test_every_shipped_flow_has_transcripts() -> None:
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 async def test_transcript(path: Path, client: TestClient[Any, Any], services: Services,
                           request: pytest.FixtureRequest) -> None:
-    script = yaml.safe_load(path.read_text(encoding="utf-8"))
-    victim = await Victim.invited(client, script["flow"], language=script["language"], reference="20/123456/26")
+    script = yaml.safe_load(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    victim = await Victim.invited(client, script["flow"], language=script["language"],
+                                  reference="20/123456/26")
     heard: list[dict[str, Any]] = [{"bot": await victim.open()}]
     for turn in script["conversation"][1:]:
         heard.append({"victim": turn["victim"], "bot": await victim.say(turn["victim"])})
@@ -51,8 +53,8 @@ async def test_transcript(path: Path, client: TestClient[Any, Any], services: Se
     if request.config.getoption("--update-transcripts"):
         if services.db.sqlite:
             script.update(conversation=heard, stored=stored)
-            path.write_text(HEADER + yaml.safe_dump(script, allow_unicode=True, sort_keys=False, width=200),
-                            encoding="utf-8")
+            text = HEADER + yaml.safe_dump(script, allow_unicode=True, sort_keys=False, width=200)
+            await asyncio.to_thread(path.write_text, text, encoding="utf-8")
         return
     for expected, actual in zip(script["conversation"], heard, strict=True):
         assert actual == expected

@@ -108,7 +108,8 @@ def run(flow: Flow, phrases: Phrases, *replies: str, language: str = "en") -> li
 
 def test_start_sends_intro_and_first_question_with_case_details(flow: Flow, phrases: Phrases) -> None:
     [first] = run(flow, phrases)
-    assert texts(first) == ["Hello from West Midlands Police about 20/1/26.", "Were you kept informed? Reply YES or NO."]
+    assert texts(first) == ["Hello from West Midlands Police about 20/1/26.",
+                            "Were you kept informed? Reply YES or NO."]
     assert first.state.step == "q_ok"
     assert first.state.reminder_at == NOW + timedelta(hours=24)
     assert first.state.expires_at == NOW + timedelta(days=3)

@@ -11,6 +11,7 @@ need_apt=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} from Debian's packages..."
   $SUDO apt-get update -qq
@@ -30,6 +31,13 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
 export FEEDBACKBOT_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$pg_port/postgres"
 export FEEDBACKBOT_TEST_CHROMIUM="$(command -v chromium)"
+
+# axe-core for the browser tests' accessibility check (kept out of git by .gitignore's node_modules/).
+AXE_VERSION=4.14.1
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/browser/.axe/node_modules/axe-core/package.json; then
+  echo "Installing axe-core $AXE_VERSION for the accessibility check..."
+  npm install --prefix tests/browser/.axe --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
+fi
 
 echo "ruff..."
 .venv/bin/ruff check

@@ -105,7 +105,7 @@ class WebChannel:
                 and origin.rstrip("/") != self.settings.public_url.rstrip("/"):
             raise web.HTTPForbidden(text="cross-site form posts are not accepted")
 
-    async def _reply(self, inv: Invitation, text: str, client_id: str | None) -> list[Message]:
+    async def _reply(self, inv: Invitation, text: str, client_id: str | None) -> tuple[int, list[Message]]:
         text = text.strip()
         provider_id = client_id if client_id and 8 <= len(client_id) <= 64 else uuid.uuid4().hex
         inbound = InboundMessage(channel=Channel.WEB, address=Address.parse(inv.address), text=text,
@@ -113,7 +113,7 @@ class WebChannel:
         received = await self.conversation.receive(inbound)
         await self.conversation.process_pending(inv.address)
         rows, _ = await self._transcript(inv.address, after=received.message_id)
-        return rows
+        return received.message_id, rows
 
     async def form_post(self, request: web.Request) -> web.StreamResponse:
         """The no-JavaScript path: store the reply, then show the page again."""
@@ -144,9 +144,9 @@ class WebChannel:
             return web.json_response({"error": "reply_too_long",
                                       "message": f"replies are at most {MAX_REPLY_CHARS} characters"}, status=413)
         client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
-        rows = await self._reply(inv, text, client_id)
+        received_id, rows = await self._reply(inv, text, client_id)
         survey = await self._latest_survey(inv.address)
-        return web.json_response({"messages": [_message_json(r) for r in rows],
+        return web.json_response({"received_id": received_id, "messages": [_message_json(r) for r in rows],
                                   "finished": survey is None or survey.status != "active"},
                                  headers={"Cache-Control": "no-store"})
 

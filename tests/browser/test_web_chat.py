@@ -172,7 +172,7 @@ def open_chat(browser: Browser, server: Server) -> Iterator[OpenChat]:
 def reply_by_keyboard(chat: Chat, text: str) -> list[Row]:
     """Type into the focused reply box and press Enter; wait for the bot and for the page to show it."""
     seen = len(bot_said(chat.server, chat.token))
-    assert chat.focused() == "textarea#reply-text"
+    expect(chat.page.locator("#reply-text")).to_be_focused()
     chat.page.keyboard.type(text)
     chat.page.keyboard.press("Enter")
     new = wait_for_bot(chat.server, chat.token, seen)

@@ -4,9 +4,11 @@
   "use strict";
   var form = document.getElementById("reply-form");
   var log = document.getElementById("log");
-  if (!form || !log || !window.fetch) { return; }
+  var list = document.getElementById("log-list");
+  if (!form || !log || !list || !window.fetch) { return; }
   var token = log.getAttribute("data-token");
   var lastId = parseInt(log.getAttribute("data-last-id") || "0", 10);
+  var policeLabel = log.getAttribute("data-police-label") || "Police said:";
   var box = document.getElementById("reply-text");
   var busy = false;
 
@@ -22,12 +24,12 @@
     li.className = "msg " + (m.from === "victim" ? "msg-victim" : "msg-police");
     var who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = m.from === "victim" ? "You said:" : "Police said:";
+    who.textContent = m.from === "victim" ? "You said:" : policeLabel;
     var p = document.createElement("p");
     p.textContent = m.text;  // textContent: victim and bot text are never parsed as HTML
     li.appendChild(who);
     li.appendChild(p);
-    log.appendChild(li);
+    list.appendChild(li);
     li.scrollIntoView({ block: "end" });
   }
 
@@ -45,6 +47,7 @@
       var b = document.createElement("button");
       b.type = "button";
       b.className = "choice";
+      b.value = q.text;
       b.textContent = q.text + ". " + q.label;
       b.addEventListener("click", function () { send(q.text); });
       fs.appendChild(b);
@@ -58,7 +61,9 @@
     p.id = "finished";
     p.setAttribute("role", "status");
     p.textContent = "This survey has finished. Thank you for your time.";
+    p.setAttribute("tabindex", "-1");
     form.parentNode.replaceChild(p, form);
+    p.focus();  // the reply box has gone: keep keyboard and screen-reader users on the page's last word
     clearInterval(timer);
   }
 
@@ -81,6 +86,8 @@
       credentials: "same-origin"
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (data.error) { showError(data.message); return; }
+      // The stored reply's id replaces the temporary one, so polling never shows the reply twice.
+      if (data.received_id && data.received_id > lastId) { lastId = data.received_id; }
       apply(data);
     }).catch(function () {
       showError("Your reply could not be sent. Please check your connection and try again.");

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .api.events import EventsApi
 from .channels.base import ChannelRegistry
+from .channels.registry import configured_adapters
 from .channels.web import WebChannel
 from .clock import Clock, SystemClock
 from .conversation import Conversation
@@ -19,13 +20,17 @@ from .flows.library import FlowLibrary
 from .flows.phrases import Phrases
 from .flows.render import SAMPLE_CONTEXT
 from .flows.touchpoints import load_touchpoints
+from .inbox import Inbox
 from .intake import Intake
+from .messages import Address, SendResult
 from .settings import Settings
 from .store.db import Database
 from .store.migrate import current_revision, head_revision, migrate
+from .store.tables import Message
 from .web.middleware import error_middleware
 from .web.render import STATIC, Pages
 from .web.simulator import Simulator
+from .workers.outbox import OutboxDispatcher
 from .workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ class Services:
     channels: ChannelRegistry
     scheduler: Scheduler
     pages: Pages
+    inbox: Inbox
+    outbox: OutboxDispatcher
 
 
 SERVICES = web.AppKey("services", Services)
@@ -65,9 +72,23 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     conversation = Conversation(db, flows, phrases, settings, clock)
     intake = Intake(db, settings, touchpoints, clock, sensitive_flags=frozenset(settings.sensitive_flags))
     pages = Pages(settings)
-    channels = ChannelRegistry([WebChannel(db, conversation, pages, settings, clock)])
+    inbox = Inbox(db, conversation, settings, clock)
+    channels = ChannelRegistry([WebChannel(db, conversation, pages, settings, clock),
+                                *configured_adapters(settings, db, inbox, clock)])
     scheduler = Scheduler(db, conversation, channels, settings, clock)
-    return Services(settings, clock, db, flows, phrases, conversation, intake, channels, scheduler, pages)
+
+    async def on_permanent(row: Message, result: SendResult) -> None:
+        address = Address.parse(row.address)
+        if result.opted_out:
+            await inbox.provider_opt_out(address, result.error_code or "provider opt-out")
+        elif result.address_failed:
+            await inbox.address_failed(address, result.error_reason or result.error_code or "address failed")
+
+    outbox = OutboxDispatcher(db, channels, settings, clock, on_permanent=on_permanent)
+    conversation.outbox_ready = outbox.ready
+    inbox.on_rescheduled = scheduler.wake
+    return Services(settings, clock, db, flows, phrases, conversation, intake, channels, scheduler, pages,
+                    inbox, outbox)
 
 
 async def prepare_database(services: Services) -> None:
@@ -93,16 +114,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await prepare_database(services)
+        for adapter in services.channels:
+            await adapter.start()
         stop = asyncio.Event()
-        task: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         if settings.run_workers:
-            task = asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler")
+            tasks.append(asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler"))
+            tasks.append(asyncio.create_task(services.outbox.run_forever(stop), name="outbox"))
         yield
         stop.set()
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await services.inbox.drain()
+        for adapter in services.channels:
+            await adapter.stop()
         await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

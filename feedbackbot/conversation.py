@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,11 +19,23 @@ from .clock import Clock
 from .flows import engine
 from .flows.keywords import Keyword, parse_keyword
 from .flows.library import FlowLibrary
+from .flows.model import Flow
 from .flows.phrases import Phrases
+from .flows.render import render_prompt
 from .messages import Address, Channel, InboundMessage
 from .settings import Settings
 from .store.db import Database
-from .store.tables import Answer, Case, Contact, ContactAddress, FeedbackItem, Invitation, Message, SurveySession
+from .store.tables import (
+    Answer,
+    Case,
+    ChannelLink,
+    Contact,
+    ContactAddress,
+    FeedbackItem,
+    Invitation,
+    Message,
+    SurveySession,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +46,8 @@ NO_SURVEY_REPLY_EVERY = timedelta(hours=24)
 
 class StaleSession(Exception):
     """Another process moved the session on first; the work is retried."""
+
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +89,15 @@ class Conversation:
     async def receive(self, inbound: InboundMessage) -> Received:
         """Commit an inbound message before anything else; a repeat of the same provider id is not stored again."""
         address = str(inbound.address)
-        async with self.db.session() as s:
-            existing = (await s.exec(select(Message.id).where(
-                Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
-            if existing is not None:
-                return Received(existing, False)
         try:
             async with self.db.session() as s:
+                existing = (await s.exec(select(Message.id).where(
+                    Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
+                if existing is not None:
+                    return Received(existing, False)
                 row = Message(direction="in", channel=inbound.channel.value, address=address,
                               provider_id=inbound.provider_id, text=inbound.text, status="received",
-                              media=[{"type": t} for t in inbound.media_types],
+                              quick_replies=[], media=[{"type": t} for t in inbound.media_types],
                               created_at=inbound.received_at, updated_at=inbound.received_at)
                 s.add(row)
                 await s.flush()
@@ -109,51 +123,97 @@ class Conversation:
         created: list[int] = []
         lock = self._lock(address)
         async with lock:
-            while True:
-                async with self.db.session() as s:
-                    pending = (await s.exec(select(Message.id).where(
-                        Message.direction == "in", Message.address == address, Message.status == "received",
-                    ).order_by(col(Message.id)).limit(20))).all()
-                if not pending:
-                    break
-                for message_id in pending:
-                    if message_id is not None:
-                        created.extend(await self._process_with_retry(message_id))
+            more = True
+            while more:
+                more = await self._process_next_with_retry(address, created)
         if not lock.locked() and self._locks.get(address) is lock:
             del self._locks[address]
         return created
 
-    async def _process_with_retry(self, message_id: int) -> list[int]:
+    async def _process_next_with_retry(self, address: str, created: list[int]) -> bool:
+        """Process the oldest unprocessed message from ``address``; whether another one is waiting."""
+        message_id: int | None = None
         for attempt in range(5):
             try:
-                return await self._process(message_id)
-            except StaleSession:
+                return await self._process_next(address, created)
+            except StaleSession as stale:
+                message_id = stale.message_id
                 await asyncio.sleep(0.01 * (attempt + 1))
         raise RuntimeError(f"message {message_id}: session kept changing underneath; left for the next pass")
 
-    async def _process(self, message_id: int) -> list[int]:
+    async def _process_next(self, address: str, created: list[int]) -> bool:
+        """One transaction: find the oldest unprocessed message from ``address`` and carry it out.
+
+        Reading the two oldest tells us, in the same transaction, whether another one is waiting, so the
+        usual case (one reply) needs no further transaction to find the queue empty. A message stored after
+        this transaction began is not missed: whoever stores a message calls ``process_pending`` for its
+        address afterwards (waiting for this lock), and the scheduler's recovery pass picks up any message
+        whose process stopped in between.
+        """
         now = self.clock.now()
         async with self.db.session() as s:
-            msg = await s.get(Message, message_id)
-            if msg is None or msg.status != "received":
-                return []
-            survey = (await s.exec(select(SurveySession).where(
-                SurveySession.address == msg.address, SurveySession.status == engine.ACTIVE,
-            ).order_by(col(SurveySession.id).desc()).limit(1))).first()
-            contact = await self._contact_for(s, msg.address, survey)
-            msg.contact_id = contact.id if contact else None
-            msg.status = "processed"
-            msg.updated_at = now
-            if contact is not None and msg.channel != Channel.WEB.value:
-                await self._touch_address(s, msg.address, now)
-            if survey is not None and contact is not None and contact.opted_out_at is None:
-                msg.session_id = survey.id
-                flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
-                state = engine.SessionState.from_json(survey.state)
-                sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
-                survey.last_inbound_at = now
-                return await self._apply(s, survey, contact, sprint, now, inbound=msg)
-            return await self._outside_survey(s, msg, contact, now)
+            pending = (await s.exec(select(Message).where(
+                Message.direction == "in", Message.address == address, Message.status == "received",
+            ).order_by(col(Message.id)).limit(2))).all()
+            if not pending:
+                return False
+            msg = pending[0]
+            try:
+                made = await self._process(s, msg, now)
+            except StaleSession as stale:
+                stale.message_id = msg.id
+                raise
+        created.extend(made)
+        return len(pending) > 1
+
+    async def _process(self, s: AsyncSession, msg: Message, now: datetime) -> list[int]:
+        # The session, its contact and its invitation in one query; the gets below find them loaded.
+        found = (await s.exec(
+            select(SurveySession, Contact, Invitation)
+            .join(Contact, col(Contact.id) == SurveySession.contact_id)
+            .outerjoin(Invitation, col(Invitation.id) == SurveySession.invitation_id)
+            .where(SurveySession.address == msg.address, SurveySession.status == engine.ACTIVE)
+            .order_by(col(SurveySession.id).desc()).limit(1))).first()
+        survey = found[0] if found is not None else None
+        contact = await self._contact_for(s, msg.address, survey)
+        msg.contact_id = contact.id if contact else None
+        msg.status = "processed"
+        msg.updated_at = now
+        if contact is not None and msg.channel != Channel.WEB.value:
+            await self._touch_address(s, msg.address, now)
+        if survey is not None and contact is not None and contact.opted_out_at is None:
+            msg.session_id = survey.id
+            flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
+            state = engine.SessionState.from_json(survey.state)
+            if msg.media and not msg.text.strip():
+                return await self._media_only(s, msg, survey, contact, flow, state, now)
+            sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
+            survey.last_inbound_at = now
+            return await self._apply(s, survey, contact, sprint, now, inbound=msg)
+        return await self._outside_survey(s, msg, contact, now)
+
+    async def _media_only(self, s: AsyncSession, msg: Message, survey: SurveySession, contact: Contact,
+                          flow: Flow, state: engine.SessionState, now: datetime) -> list[int]:
+        """A voice note, photo or sticker: kept for a person, and the victim told typed replies are easiest."""
+        kinds = ", ".join(m.get("type", "attachment") for m in msg.media)
+        s.add(FeedbackItem(contact_id=contact.id, case_id=survey.case_id, session_id=survey.id, message_id=msg.id,
+                           step_id=state.step, prompted=False, text=f"[{kinds}]", classification={},
+                           created_at=now))
+        survey.last_inbound_at = now
+        context = dict(state.context)
+        out = [self._outbound(survey.channel, survey.address, contact.id,
+                              self.phrases.say("media_received", state.language, context), "media_received", now,
+                              survey.id)]
+        if state.step is not None and flow.step(state.step).is_question:
+            step = flow.step(state.step)
+            out.append(self._outbound(survey.channel, survey.address, contact.id,
+                                      render_prompt(step, state.language, context), "prompt", now, survey.id,
+                                      step.id))
+        for row in out:
+            s.add(row)
+        await s.flush()
+        self.outbox_ready.set()
+        return [row.id for row in out if row.id is not None]
 
     async def _contact_for(self, s: AsyncSession, address: str, survey: SurveySession | None) -> Contact | None:
         if survey is not None:
@@ -203,7 +263,7 @@ class Conversation:
         elif msg.text.strip() or msg.media:
             case_id = await self._latest_case(s, contact)
             s.add(FeedbackItem(contact_id=contact.id if contact else None, case_id=case_id, message_id=msg.id,
-                               prompted=False, text=msg.text, created_at=now))
+                               prompted=False, text=msg.text, classification={}, created_at=now))
             if (contact is None or contact.opted_out_at is None) and await self._may_send_no_survey(s, msg, now):
                 out.append(self._outbound(msg.channel, msg.address, contact.id if contact else None,
                                           self.phrases.say("no_survey", language, context), "no_survey", now))
@@ -252,6 +312,8 @@ class Conversation:
             if contact.opted_out_at is not None or not contact.consent:
                 inv.status, inv.status_reason = "cancelled", "opted_out" if contact.opted_out_at else "no_consent"
                 return []
+            if inv.channel == Channel.TELEGRAM.value and inv.address == "telegram:":
+                return await self._invite_to_telegram(s, inv, contact, case, now)
             await self._supersede(s, inv.address, now)
             flow = self.flows.latest(inv.flow_id)
             sprint = engine.start(flow, self.phrases, language=inv.language or contact.language,
@@ -264,6 +326,34 @@ class Conversation:
             await s.flush()
             inv.status, inv.sent_at = "sent", now
             return await self._apply(s, survey, contact, sprint, now, inbound=None, new=True)
+
+    async def _invite_to_telegram(self, s: AsyncSession, inv: Invitation, contact: Contact, case: Case | None,
+                                  now: datetime) -> list[int]:
+        """A bot cannot write first: send a single-use deep link by SMS or email; the survey starts on /start."""
+        carrier = None
+        for name in contact.allowed_channels or []:
+            if name in {Channel.TELEGRAM.value, Channel.WEB.value}:
+                continue
+            row = (await s.exec(select(ContactAddress).where(
+                ContactAddress.contact_id == contact.id, ContactAddress.channel == name,
+                ContactAddress.status == "ok"))).first()
+            if row is not None:
+                carrier = Address(Channel(name), row.path)
+                break
+        if carrier is None or not self.settings.telegram_bot_username:
+            inv.status, inv.status_reason = "undeliverable", "no SMS or email address to send the Telegram link to"
+            return []
+        token = secrets.token_urlsafe(24)
+        s.add(ChannelLink(token=token, invitation_id=inv.id or 0, channel=Channel.TELEGRAM.value, created_at=now))
+        link = f"https://t.me/{self.settings.telegram_bot_username}?start={token}"
+        text = self.phrases.say("telegram_invite", inv.language or contact.language,
+                                case_context(case, self.settings), link=link)
+        message = self._outbound(carrier.channel.value, str(carrier), contact.id, text, "telegram_invite", now)
+        s.add(message)
+        inv.status, inv.sent_at = "awaiting_link", now
+        await s.flush()
+        self.outbox_ready.set()
+        return [message.id] if message.id is not None else []
 
     async def _supersede(self, s: AsyncSession, address: str, now: datetime) -> None:
         await s.exec(update(SurveySession).where(
@@ -299,7 +389,7 @@ class Conversation:
         pull = channel in PULL_CHANNELS
         return Message(direction="out", channel=channel, address=address, contact_id=contact_id,
                        session_id=session_id, text=text, purpose=purpose, step_id=step_id,
-                       quick_replies=list(quick_replies), status="sent" if pull else "queued",
+                       quick_replies=list(quick_replies), media=[], status="sent" if pull else "queued",
                        next_attempt_at=None if pull else now, created_at=now, updated_at=now,
                        sent_at=now if pull else None)
 
@@ -326,7 +416,7 @@ class Conversation:
                 s.add(FeedbackItem(contact_id=contact.id, case_id=survey.case_id, session_id=survey.id,
                                    message_id=inbound.id if inbound else None, step_id=event.step_id,
                                    touchpoint=touchpoint, prompted=event.prompted, text=event.text,
-                                   created_at=now))
+                                   classification={}, created_at=now))
             elif isinstance(event, engine.OptedOut):
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):
@@ -350,9 +440,10 @@ class Conversation:
                 setattr(survey, key, value)
         else:
             s.expunge(survey)
+            # The session object was just expunged, so there is nothing in memory to synchronise.
             result = await s.exec(update(SurveySession).where(
                 col(SurveySession.id) == survey.id, col(SurveySession.version) == survey.version,
-            ).values(**values))
+            ).values(**values).execution_options(synchronize_session=False))
             if result.rowcount != 1:
                 raise StaleSession(str(survey.id))
         for row in out:

@@ -472,6 +472,17 @@ class Intake:
         for channel in victim.allowed_channels:
             if channel == Channel.WEB:
                 return channel, "web:"
+            if channel == Channel.TELEGRAM:
+                bound = (await s.exec(select(ContactAddress).where(
+                    ContactAddress.contact_id == contact.id, ContactAddress.channel == channel.value,
+                    ContactAddress.status == "ok"))).first()
+                if bound is not None:
+                    return channel, f"{channel.value}:{bound.path}"
+                if victim.phone or victim.email:
+                    # A bot cannot write first: the survey starts when the victim follows a link we send
+                    # by SMS or email (see Conversation.start_invitation).
+                    return channel, "telegram:"
+                continue
             rows = (await s.exec(select(ContactAddress).where(
                 ContactAddress.contact_id == contact.id, ContactAddress.channel == channel.value,
                 ContactAddress.status == "ok"))).all()

@@ -77,18 +77,40 @@ class QuickReply:
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """One message to send, as stored in the outbox."""
+    """One message to send, as stored in the outbox, with what an adapter needs to choose how to send it.
+
+    ``purpose`` is why the engine sent it (``message``, ``prompt``, ``reask``, ``reminder``…); ``flow_id``,
+    ``step_id`` and ``language`` let WhatsApp pick an approved template; ``last_inbound_at`` is when this
+    address last wrote to us (WhatsApp's 24-hour window); ``invitation_token`` names the survey (email
+    reply address, Telegram deep link); ``in_reply_to`` is the provider id of the victim's message this
+    answers, where there is one (email threading).
+    """
 
     id: int
     channel: Channel
     address: Address
     text: str
     quick_replies: tuple[QuickReply, ...] = field(default=())
+    purpose: str = "reply"
+    language: str = "en"
+    flow_id: str | None = None
+    step_id: str | None = None
+    session_id: int | None = None
+    invitation_token: str | None = None
+    last_inbound_at: datetime | None = None
+    in_reply_to: str | None = None
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What a channel adapter reports after trying to send."""
+    """What a channel adapter reports after trying to send.
+
+    ``ok`` with the provider's id, or a failure with the provider's code and reason: ``permanent`` failures
+    are never retried (the address or the victim's choice stops us), others are retried with backoff, no
+    sooner than ``retry_after_seconds`` when the provider says so. ``address_failed`` marks a permanent
+    failure of the address itself (a landline, an unknown number, a bounced mailbox), which may send the
+    survey to the victim's next agreed channel; ``opted_out`` says the provider has the victim unsubscribed.
+    """
 
     ok: bool
     provider_id: str | None = None
@@ -97,3 +119,5 @@ class SendResult:
     error_reason: str | None = None
     permanent: bool = False
     retry_after_seconds: float | None = None
+    address_failed: bool = False
+    opted_out: bool = False

@@ -74,6 +74,46 @@ class Settings:
     run_workers: bool = True
     simulator: bool = False
     sensitive_flags: tuple[str, ...] = ("domestic_abuse", "sexual_offence", "stalking")
+    # --- channels (a channel is live when its credentials are set; secrets have no defaults) ---
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_whatsapp_templates: str = ""
+    telegram_bot_token: str = ""
+    telegram_bot_username: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    email_from: str = ""
+    email_reply_domain: str = ""
+    email_from_reply_address: bool = False
+    smtp_listen_host: str = "127.0.0.1"
+    smtp_listen_port: int = 0
+    smtp_listen_max_bytes: int = 10 * 1024 * 1024
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_ssl: bool = True
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = 30.0
+    # --- outbox ---
+    channel_fallback: bool = True
+    rate_limits: tuple[tuple[str, float], ...] = (("sms", 10.0), ("whatsapp", 20.0), ("telegram", 25.0),
+                                                  ("email", 5.0))
+    outbox_max_attempts: int = 8
+    outbox_poll_seconds: float = 1.0
+
+    def rate_limit(self, channel_name: str) -> float:
+        """Sends per second allowed on a channel (``sms``, ``whatsapp``, ``telegram``, ``email``)."""
+        return dict(self.rate_limits).get(channel_name, 10.0)
     log_level: str = "INFO"
 
     @property
@@ -114,6 +154,19 @@ def _convert(name: str, raw: str, current: Any) -> Any:
         return _parse_api_keys(raw)
     if name == "quiet_hours":
         return QuietHours.parse(raw)
+    if name == "rate_limits":
+        pairs: list[tuple[str, float]] = []
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            channel, sep, value = part.partition("=")
+            try:
+                pairs.append((channel.strip(), float(value)))
+            except ValueError:
+                raise SettingsError(f"{PREFIX}RATE_LIMITS must look like sms=10,email=5; got {part!r}") from None
+            if not sep or float(value) <= 0:
+                raise SettingsError(f"{PREFIX}RATE_LIMITS must look like sms=10,email=5; got {part!r}")
+        return tuple(pairs)
     if name == "sensitive_flags":
         return tuple(sorted({f.strip().lower() for f in raw.split(",") if f.strip()}))
     if isinstance(current, bool):

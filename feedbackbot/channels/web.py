@@ -56,6 +56,16 @@ class WebChannel:
         """Web messages are stored as sent; the page fetches them."""
         return SendResult(ok=True, provider_id=None, status="sent")
 
+    async def check_sent(self, message: OutboundMessage) -> SendResult | None:
+        """A web message is never in flight: the page reads it from the database."""
+        return SendResult(ok=True, status="sent")
+
+    async def start(self) -> None:
+        """Nothing to open: the pages are served by the app."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
     async def _invitation(self, request: web.Request) -> Invitation:
         token = request.match_info["token"]
         if not (20 <= len(token) <= 64):
@@ -74,17 +84,15 @@ class WebChannel:
         return inv
 
     async def _transcript(self, address: str, after: int = 0) -> tuple[list[Message], SurveySession | None]:
+        """The messages after ``after`` and the address's latest survey, read in one transaction."""
         async with self.db.session() as s:
             rows = (await s.exec(select(Message).where(
                 Message.address == address, col(Message.id) > after,
                 col(Message.status).not_in(["cancelled"]),
             ).order_by(col(Message.id)))).all()
-        return list(rows), await self._latest_survey(address)
-
-    async def _latest_survey(self, address: str) -> SurveySession | None:
-        async with self.db.session() as s:
-            return (await s.exec(select(SurveySession).where(SurveySession.address == address)
-                                 .order_by(col(SurveySession.id).desc()).limit(1))).first()
+            survey = (await s.exec(select(SurveySession).where(SurveySession.address == address)
+                                   .order_by(col(SurveySession.id).desc()).limit(1))).first()
+        return list(rows), survey
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         """The conversation so far and a reply box."""
@@ -105,15 +113,17 @@ class WebChannel:
                 and origin.rstrip("/") != self.settings.public_url.rstrip("/"):
             raise web.HTTPForbidden(text="cross-site form posts are not accepted")
 
-    async def _reply(self, inv: Invitation, text: str, client_id: str | None) -> tuple[int, list[Message]]:
+    async def _reply(self, inv: Invitation, text: str,
+                     client_id: str | None) -> tuple[int, list[Message], SurveySession | None]:
+        """Store and process the reply; the inbound id, the messages since it, and the latest survey."""
         text = text.strip()
         provider_id = client_id if client_id and 8 <= len(client_id) <= 64 else uuid.uuid4().hex
         inbound = InboundMessage(channel=Channel.WEB, address=Address.parse(inv.address), text=text,
                                  provider_id=f"{inv.token[:12]}:{provider_id}", received_at=self.clock.now())
         received = await self.conversation.receive(inbound)
         await self.conversation.process_pending(inv.address)
-        rows, _ = await self._transcript(inv.address, after=received.message_id)
-        return received.message_id, rows
+        rows, survey = await self._transcript(inv.address, after=received.message_id)
+        return received.message_id, rows, survey
 
     async def form_post(self, request: web.Request) -> web.StreamResponse:
         """The no-JavaScript path: store the reply, then show the page again."""
@@ -144,8 +154,7 @@ class WebChannel:
             return web.json_response({"error": "reply_too_long",
                                       "message": f"replies are at most {MAX_REPLY_CHARS} characters"}, status=413)
         client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
-        received_id, rows = await self._reply(inv, text, client_id)
-        survey = await self._latest_survey(inv.address)
+        received_id, rows, survey = await self._reply(inv, text, client_id)
         return web.json_response({"received_id": received_id, "messages": [_message_json(r) for r in rows],
                                   "finished": survey is None or survey.status != "active"},
                                  headers={"Cache-Control": "no-store"})

@@ -18,10 +18,14 @@ class Keyword(StrEnum):
 
 
 # Whole-message keywords only: "please stop texting me" is feedback for a person, not a keyword.
-# STOP and START words match Twilio's own opt-out handling, so both systems agree.
+# STOP words include all of Twilio's default opt-out keywords (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT,
+# OPTOUT, REVOKE), so whatever Twilio blocks we stop too. START words include Twilio's START and UNSTOP but
+# not its third opt-in word, YES: YES answers our yes/no questions, and after a STOP only an unambiguous word
+# brings a victim of crime back (docs/channels.md, "STOP and START", explains the Twilio setting to match).
 _WORDS: dict[Keyword, frozenset[str]] = {
     Keyword.STOP: frozenset(
-        {"stop", "stopall", "unsubscribe", "end", "quit", "optout", "opt out", "opt-out", "cancel", "stop all"}
+        {"stop", "stopall", "unsubscribe", "end", "quit", "optout", "opt out", "opt-out", "cancel", "stop all",
+         "revoke"}
     ),
     Keyword.START: frozenset({"start", "unstop", "opt in", "optin", "opt-in"}),
     Keyword.HELP: frozenset({"help", "info", "pomoc", "madad", "ajutor", "مدد", "مساعدة"}),

@@ -188,9 +188,12 @@ class Message(SQLModel, table=True):
     error_reason: str | None = Field(default=None, max_length=500)
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)
+    claimed_at: datetime | None = _ts(nullable=True)
+    in_reply_to: str | None = Field(default=None, max_length=998)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    delivered_at: datetime | None = _ts(nullable=True)
 
 
 class Answer(SQLModel, table=True):
@@ -234,3 +237,17 @@ class FeedbackItem(SQLModel, table=True):
     model_version: str | None = Field(default=None, max_length=100)
     created_at: datetime = _ts()
     classified_at: datetime | None = _ts(nullable=True)
+
+
+class ChannelLink(SQLModel, table=True):
+    """A single-use token that binds a new address to an invitation (a Telegram deep link, say)."""
+
+    __tablename__ = "channel_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    invitation_id: int = Field(foreign_key="invitations.id", index=True)
+    channel: str = Field(max_length=16)
+    created_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
+    bound_address: str | None = Field(default=None, max_length=340)

@@ -1,0 +1,166 @@
+"""What providers tell us, taken in safely: messages committed then processed, delivery reports, failures, links."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .channels.base import Accepted
+from .clock import Clock
+from .conversation import Conversation
+from .flows import engine
+from .messages import Address, Channel, InboundMessage
+from .settings import Settings
+from .store.db import Database
+from .store.tables import ChannelLink, Contact, ContactAddress, Invitation, Message, SurveySession
+from .workers.outbox import may_move
+
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    """The InboundSink every provider adapter hands its news to."""
+
+    def __init__(self, db: Database, conversation: Conversation, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.conversation = conversation
+        self.settings = settings
+        self.clock = clock
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.on_rescheduled: Callable[[], None] | None = None
+
+    async def accept(self, inbound: InboundMessage) -> Accepted:
+        """Commit the message (once per provider id), then process it in the background."""
+        received = await self.conversation.receive(inbound)
+        if received.new:
+            self._spawn(self.conversation.process_pending(str(inbound.address)))
+        return Accepted(received.message_id, received.new)
+
+    def _spawn(self, work: Coroutine[object, object, object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The message is committed; the scheduler's recovery pass processes it again.
+            log.error("processing after accept failed: %s", type(task.exception()).__name__)
+
+    async def drain(self) -> None:
+        """Wait for processing already started (used at shutdown and by tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def delivery_status(self, channel: Channel, provider_id: str, status: str, *, at: datetime,
+                              error_code: str | None = None, error_reason: str | None = None) -> bool:
+        """Record a provider's delivery report; statuses never move backwards."""
+        async with self.db.session() as s:
+            row = (await s.exec(select(Message).where(Message.channel == channel.value,
+                                                      Message.provider_id == provider_id))).first()
+            if row is None:
+                return False
+            if may_move(row.status, status):
+                row.status, row.updated_at = status, at
+                if status in {"delivered", "read"} and row.delivered_at is None:
+                    row.delivered_at = at
+                if error_code or error_reason:
+                    row.error_code, row.error_reason = error_code, error_reason
+        return True
+
+    async def provider_opt_out(self, address: Address, reason: str) -> None:
+        """The provider says the victim unsubscribed: honour it as a STOP, on every channel."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            contact = await self._contact(s, address)
+            if contact is None or contact.opted_out_at is not None:
+                return
+            await self.conversation._opt_out(s, contact, address.channel.value, now)
+        log.info("contact opted out by provider (%s)", reason)
+
+    async def address_failed(self, address: Address, reason: str) -> None:
+        """Mark the address undeliverable and, where allowed, move unanswered surveys to the next channel."""
+        now = self.clock.now()
+        moved = False
+        async with self.db.session() as s:
+            await s.exec(update(ContactAddress).where(
+                col(ContactAddress.channel) == address.channel.value, col(ContactAddress.path) == address.path,
+            ).values(status="undeliverable", status_reason=reason[:300]))
+            surveys = (await s.exec(select(SurveySession).where(
+                SurveySession.address == str(address), SurveySession.status == engine.ACTIVE))).all()
+            for survey in surveys:
+                # No survey goes on to an address that cannot receive (no reminders into a blocked chat).
+                survey.status, survey.ended_at, survey.updated_at = "undeliverable", now, now
+                survey.reminder_at = survey.expires_at = None
+                survey.version += 1
+                await s.exec(update(Message).where(
+                    col(Message.session_id) == survey.id, col(Message.status) == "queued",
+                ).values(status="cancelled", error_reason="address undeliverable", updated_at=now))
+                inv = await s.get(Invitation, survey.invitation_id) if survey.invitation_id else None
+                contact = await s.get(Contact, survey.contact_id)
+                if inv is None or contact is None or survey.last_inbound_at is not None:
+                    # A victim who answered and then blocked us has made a choice: no fallback.
+                    continue
+                target = await self._next_channel(s, contact, address) if self.settings.channel_fallback else None
+                if target is None:
+                    inv.status, inv.status_reason = "undeliverable", reason[:300]
+                    continue
+                inv.channel, inv.address = target.channel.value, str(target)
+                inv.status, inv.send_after = "scheduled", now
+                inv.status_reason = f"fell back from {address.channel.value}"
+                moved = True
+        if moved and self.on_rescheduled is not None:
+            self.on_rescheduled()
+
+    async def _next_channel(self, s: AsyncSession, contact: Contact, failed: Address) -> Address | None:
+        agreed = list(contact.allowed_channels or [contact.preferred_channel])
+        for name in agreed:
+            if name == failed.channel.value or name == Channel.WEB.value:
+                continue
+            row = (await s.exec(select(ContactAddress).where(
+                ContactAddress.contact_id == contact.id, ContactAddress.channel == name,
+                ContactAddress.status == "ok"))).first()
+            if row is not None:
+                return Address(Channel(name), row.path)
+        return None
+
+    async def _contact(self, s: AsyncSession, address: Address) -> Contact | None:
+        row = (await s.exec(select(ContactAddress).where(ContactAddress.channel == address.channel.value,
+                                                         ContactAddress.path == address.path))).first()
+        return await s.get(Contact, row.contact_id) if row is not None else None
+
+    async def bind_link(self, token: str, address: Address) -> bool:
+        """Bind a new address (a Telegram chat) to the invitation of a single-use link and start it there."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            link = (await s.exec(select(ChannelLink).where(ChannelLink.token == token))).first()
+            if link is None or link.used_at is not None or link.channel != address.channel.value:
+                return False
+            inv = await s.get(Invitation, link.invitation_id)
+            if inv is None or inv.status not in {"awaiting_link", "scheduled", "sent"}:
+                return False
+            # Claim the link with a conditional update, so two deliveries of one /start bind it once.
+            claimed = await s.exec(update(ChannelLink).where(
+                col(ChannelLink.id) == link.id, col(ChannelLink.used_at).is_(None),
+            ).values(used_at=now, bound_address=str(address)))
+            if claimed.rowcount != 1:
+                return False
+            owner = (await s.exec(select(ContactAddress).where(ContactAddress.channel == address.channel.value,
+                                                               ContactAddress.path == address.path))).first()
+            if owner is None:
+                s.add(ContactAddress(contact_id=inv.contact_id, channel=address.channel.value, path=address.path,
+                                     created_at=now, last_inbound_at=now))
+            elif owner.contact_id != inv.contact_id:
+                log.warning("link %s: address already belongs to another contact; not rebinding", link.id)
+                return False
+            inv.channel, inv.address = address.channel.value, str(address)
+            inv.status, inv.send_after = "scheduled", now
+            invitation_id = inv.id or 0
+        await self.conversation.start_invitation(invitation_id)
+        return True

@@ -1,0 +1,1 @@
+"""Tests of the channel adapters against local stand-ins for the providers."""

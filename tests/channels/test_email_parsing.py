@@ -1,0 +1,284 @@
+"""Email parsing without a network: new words from real clients' replies, bounces, auto-replies, SMTP failures."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from feedbackbot.channels.email import EmailChannel, failure_result
+from feedbackbot.channels.mailparse import (
+    MAX_PROVIDER_ID,
+    html_to_text,
+    message_ids,
+    parse_email,
+    provider_id,
+    reply_token,
+    strip_reply,
+)
+from feedbackbot.messages import Address, Channel, OutboundMessage
+from feedbackbot.settings import Settings
+from feedbackbot.store.db import Database
+from tests.support.clock import ManualClock
+from tests.support.email_standin import VICTIM, RecordingSink, fixture
+
+TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+REPLY = f"reply+{TOKEN}@reply.wmp.test"
+OURS = "<fb.0123456789abcdef0123456789abcdef@reply.wmp.test>"
+ROOT = "<fb.root0000000000000000000000000@reply.wmp.test>"
+
+
+def load(name: str) -> bytes:
+    return fixture(name, victim=VICTIM, reply_to=REPLY, in_reply_to=OURS, references=f"{ROOT} {OURS}",
+                   bounced_id=OURS)
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("gmail_reply.eml", "Yes, they were really kind and listened to me.\n\nJane"),
+    ("outlook_reply.eml", "No. Nobody told me what happens next and I\u2019ve heard nothing since.\n\n"
+                          "Kind regards\nJane"),
+    ("outlook_original_message.eml", "4"),
+    ("apple_mail_reply.eml", "It was fine but I waited three days for someone to come out and nobody rang to say "
+                             "they were delayed."),
+    ("plain_client.eml", "yes"),
+    ("html_only.eml", "They told me about Victim Support & gave me a leaflet.\nThank you <3"),
+    ("polish_gmail.eml", "Tak, byli bardzo uprzejmi."),
+    ("bottom_post.eml", "No, I felt rushed."),
+])
+def test_only_the_new_words_reach_the_engine(name: str, words: str) -> None:
+    parsed = parse_email(load(name))
+    assert parsed.kind == "message"
+    assert parsed.text == words
+    assert parsed.sender == VICTIM
+    assert REPLY in parsed.recipients, "the reply address keeps the token's case"
+
+
+@pytest.mark.parametrize("name", ["gmail_reply.eml", "outlook_reply.eml", "apple_mail_reply.eml"])
+def test_the_html_part_alone_gives_the_same_words(name: str) -> None:
+    message = message_from_bytes(load(name), policy=policy.default)
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html")
+    plain = parse_email(load(name)).text
+    assert isinstance(html, EmailMessage)
+    from_html = strip_reply(html_to_text(html.get_content()))
+    assert from_html.split() == plain.split()
+
+
+def test_threading_ids_are_read_in_order() -> None:
+    parsed = parse_email(load("gmail_reply.eml"))
+    assert parsed.in_reply_to == (OURS,)
+    assert parsed.references == (ROOT, OURS)
+    assert parsed.message_id == "<CAH7e5VvPqk+0mZ3p=Xo9aGkB2wYc1FqLhS2rT5uN8dE4f6J0gQ@mail.gmail.com>"
+    assert parsed.provider_id == parsed.message_id
+
+
+def test_a_photo_is_reported_as_media_and_a_signature_logo_is_not() -> None:
+    parsed = parse_email(load("photo_reply.eml"))
+    assert parsed.text == "This is the damage to my door."
+    assert parsed.media_types == ("image/jpeg",)
+    logo = EmailMessage()
+    logo["From"], logo["Message-ID"] = VICTIM, "<logo@example.org>"
+    logo.set_content("yes\n\n-- \nJane")
+    logo.add_related(b"\x89PNG" + b"0" * 500, maintype="image", subtype="png", cid="<logo1@example.org>")
+    assert parse_email(logo.as_bytes()).media_types == ()
+
+
+def test_html_is_never_passed_on_as_markup() -> None:
+    parsed = parse_email(load("html_only.eml"))
+    assert "alert" not in parsed.text and "color:red" not in parsed.text and "<p>" not in parsed.text
+    assert "Did the officers" not in parsed.text, "the quoted question is gone"
+    assert "Jane" not in parsed.text, "the Thunderbird signature is gone"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Yes\n\nOn Tue, 10 Mar 2026, West Midlands Police wrote:\n> Reply YES or NO", "Yes"),
+    ("2\n\nSent from my Galaxy\n", "2"),
+    ("Sent from my iPhone", ""),
+    ("no\n-----Original Message-----\nFrom: x\n", "no"),
+    ("Nie\n\nOd: West Midlands Police <x@y>\nWysłane: 10 marca 2026\nDo: Anna\nTemat: Ankieta\n\nCzy…", "Nie"),
+    ("On the day they came they were great.\nThanks", "On the day they came they were great.\nThanks"),
+    ("I wrote: nothing happened", "I wrote: nothing happened"),
+    ("> quoted only\n> more", ""),
+    ("Yes\r\n\r\n\r\n\r\nThank you", "Yes\n\nThank you"),
+])
+def test_strip_reply(text: str, words: str) -> None:
+    assert strip_reply(text) == words
+
+
+def test_stop_in_the_subject_is_a_stop() -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = VICTIM, REPLY, "STOP"
+    msg["Message-ID"] = "<unsub@example.org>"
+    msg.set_content("This message was automatically generated by Gmail.")
+    assert parse_email(msg.as_bytes()).text == "STOP"
+
+
+@pytest.mark.parametrize("name", ["out_of_office.eml", "out_of_office_subject_only.eml"])
+def test_auto_replies_are_not_answers(name: str) -> None:
+    parsed = parse_email(load(name))
+    assert parsed.kind == "auto_reply"
+    assert parsed.text == ""
+
+
+def test_null_sender_without_bounce_words_is_automatic() -> None:
+    parsed = parse_email(load("gmail_reply.eml"), mail_from="")
+    assert parsed.kind == "auto_reply"
+
+
+def test_a_delivery_status_notification_names_the_failed_recipient_and_our_message() -> None:
+    parsed = parse_email(load("bounce_dsn.eml"), mail_from="")
+    assert parsed.kind == "bounce"
+    assert parsed.bounce is not None
+    assert parsed.bounce.failed == (VICTIM,)
+    assert parsed.bounce.status == "5.1.1"
+    assert parsed.bounce.reason is not None and "User unknown" in parsed.bounce.reason
+    assert OURS in parsed.mentioned_ids
+
+
+def test_a_plain_mailer_daemon_bounce_is_a_bounce() -> None:
+    parsed = parse_email(load("bounce_plain.eml"), mail_from="")
+    assert parsed.kind == "bounce"
+    assert parsed.bounce is not None and not parsed.bounce.delayed_only
+    assert OURS in parsed.mentioned_ids, "found in the returned copy of our message"
+
+
+def test_a_delay_report_is_not_a_failure() -> None:
+    parsed = parse_email(load("bounce_delayed.eml"), mail_from="")
+    assert parsed.kind == "bounce"
+    assert parsed.bounce is not None and parsed.bounce.delayed_only and parsed.bounce.failed == ()
+
+
+def test_message_ids_and_provider_ids() -> None:
+    assert message_ids("<a@b> <c@d>\r\n <a@b>") == ("<a@b>", "<c@d>")
+    assert message_ids("bare@id.example") == ("<bare@id.example>",)
+    assert message_ids("no id here") == ()
+    long_id = "<" + "x" * 200 + "@example.org>"
+    assert provider_id(long_id).startswith("sha256:") and len(provider_id(long_id)) <= MAX_PROVIDER_ID
+    assert provider_id(long_id) == provider_id(long_id)
+
+
+def test_a_message_without_message_id_gets_a_stable_id() -> None:
+    raw = b"From: jane.doe@example.org\r\nTo: reply@reply.wmp.test\r\nSubject: hi\r\n\r\nyes\r\n"
+    relayed_again = b"Received: from elsewhere\r\n" + raw
+    assert parse_email(raw).provider_id == parse_email(relayed_again).provider_id
+    assert parse_email(raw).provider_id.startswith("sha256:")
+
+
+@pytest.mark.parametrize(("recipient", "token"), [
+    (REPLY, TOKEN),
+    (f"<{REPLY}>", TOKEN),
+    (f"reply+{TOKEN}@REPLY.WMP.TEST", TOKEN),
+    (f"reply+{TOKEN}@elsewhere.test", None),
+    ("reply@reply.wmp.test", None),
+    ("reply+short@reply.wmp.test", None),
+    (f"other+{TOKEN}@reply.wmp.test", None),
+    ("reply+bad'token<x>@reply.wmp.test", None),
+])
+def test_reply_token(recipient: str, token: str | None) -> None:
+    assert reply_token(recipient, "reply.wmp.test") == token
+
+
+def test_malformed_mail_does_not_raise() -> None:
+    for raw in (b"", b"\x00\xff garbage", b"From: <<<\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\n\xff\xfe"):
+        parsed = parse_email(raw)
+        assert parsed.kind in {"message", "auto_reply", "bounce"}
+
+
+@pytest.mark.parametrize(("exc", "permanent", "address_failed", "code"), [
+    (aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(550, "5.1.1 User unknown", VICTIM)]),
+     True, True, "smtp_550"),
+    (aiosmtplib.SMTPRecipientRefused(553, "5.1.3 Bad address syntax", VICTIM), True, True, "smtp_553"),
+    (aiosmtplib.SMTPRecipientRefused(551, "User not local", VICTIM), True, True, "smtp_551"),
+    (aiosmtplib.SMTPRecipientRefused(550, "5.7.1 Relaying denied", VICTIM), True, False, "smtp_550"),
+    (aiosmtplib.SMTPRecipientRefused(452, "4.2.2 Mailbox full, try later", VICTIM), False, False, "smtp_452"),
+    (aiosmtplib.SMTPDataError(554, "5.6.0 Message rejected"), True, False, "smtp_554"),
+    (aiosmtplib.SMTPDataError(451, "4.3.0 Try again"), False, False, "smtp_451"),
+    (aiosmtplib.SMTPSenderRefused(550, "5.7.60 Not allowed to send as", "x@y"), False, False, "smtp_550"),
+    (aiosmtplib.SMTPAuthenticationError(535, "5.7.8 Bad credentials"), False, False, "smtp_535"),
+    (aiosmtplib.SMTPConnectError("refused"), False, False, "smtp_unavailable"),
+    (aiosmtplib.SMTPServerDisconnected("gone"), False, False, "smtp_unavailable"),
+    (aiosmtplib.SMTPReadTimeoutError("slow"), False, False, "smtp_timeout"),
+    (ConnectionResetError(), False, False, "smtp_unavailable"),
+])
+def test_smtp_failures(exc: BaseException, permanent: bool, address_failed: bool, code: str) -> None:
+    result = failure_result(exc)
+    assert not result.ok
+    assert (result.permanent, result.address_failed, result.error_code) == (permanent, address_failed, code)
+
+
+async def test_the_email_is_escaped_threaded_and_says_who_we_are(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", smtp_host="relay.test",
+                        email_from="West Midlands Police <feedback@wmp.test>", email_reply_domain="reply.wmp.test")
+    db = Database(settings.database_url)
+    try:
+        channel = EmailChannel(settings, db, RecordingSink(), ManualClock())
+        out = OutboundMessage(id=7, channel=Channel.EMAIL, address=Address(Channel.EMAIL, VICTIM),
+                              text="Did <b>PC Smith & co</b> help?\n1 Yes\n2 No\n\nReply SKIP to skip.",
+                              invitation_token=TOKEN, in_reply_to="<theirs@example.org>", language="pl")
+        composed = await channel.compose(out)
+    finally:
+        await db.dispose()
+    email = composed.message
+    assert email["Reply-To"] == REPLY
+    assert email["From"] == "West Midlands Police <feedback@wmp.test>"
+    assert composed.envelope_sender == "feedback@wmp.test"
+    assert email["In-Reply-To"] == "<theirs@example.org>" and email["References"] == "<theirs@example.org>"
+    assert email["Subject"] == "Re: Twoja opinia dla West Midlands Police"
+    assert email["Auto-Submitted"] == "auto-generated"
+    assert email["List-Unsubscribe"] == f"<mailto:{REPLY}?subject=STOP>"
+    assert composed.message_id.endswith("@reply.wmp.test>") and email["Message-ID"] == composed.message_id
+    html = email.get_body(("html",))
+    text = email.get_body(("plain",))
+    assert isinstance(html, EmailMessage) and isinstance(text, EmailMessage)
+    html_body, text_body = html.get_content(), text.get_content()
+    assert "&lt;b&gt;PC Smith &amp; co&lt;/b&gt;" in html_body and "<b>PC" not in html_body
+    assert "1 Yes<br>2 No" in html_body
+    assert 'lang="pl"' in html_body
+    assert "Did <b>PC Smith & co</b> help?" in text_body, "the text part is not HTML-escaped"
+    for words in ("STOP", "0808 16 89 111", "999"):
+        assert words in text_body and words in html_body
+    assert "\n-- \n" in text_body, "the footer is a signature, so replies quote less"
+
+
+async def test_from_the_reply_address_where_the_relay_allows_it(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", smtp_host="relay.test",
+                        email_from="West Midlands Police <feedback@wmp.test>", email_reply_domain="reply.wmp.test",
+                        email_from_reply_address=True)
+    db = Database(settings.database_url)
+    try:
+        channel = EmailChannel(settings, db, RecordingSink(), ManualClock())
+        out = OutboundMessage(id=8, channel=Channel.EMAIL, address=Address(Channel.EMAIL, VICTIM), text="Hello",
+                              invitation_token=TOKEN)
+        composed = await channel.compose(out)
+        no_survey = await channel.compose(OutboundMessage(id=9, channel=Channel.EMAIL,
+                                                          address=Address(Channel.EMAIL, VICTIM), text="Hi"))
+    finally:
+        await db.dispose()
+    assert composed.message["From"] == f"West Midlands Police <{REPLY}>"
+    assert composed.envelope_sender == REPLY, "bounces come back to the listener with the token"
+    assert composed.message["In-Reply-To"] is None and composed.message["Subject"].startswith("Your feedback")
+    assert no_survey.envelope_sender == "feedback@wmp.test"
+    assert no_survey.message["Reply-To"] == "reply@reply.wmp.test"
+
+
+def test_control_characters_never_reach_the_database() -> None:
+    raw = b"From: jane.doe@example.org\r\nMessage-ID: <nul\x00@example.org>\r\nSubject: x\r\n\r\nye\x00s\x07\r\n"
+    parsed = parse_email(raw)
+    assert parsed.text == "yes"
+    assert "\x00" not in parsed.provider_id
+
+
+async def test_an_address_email_cannot_carry_fails_for_good(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", smtp_host="127.0.0.1", smtp_port=9,
+                        email_from="West Midlands Police <feedback@wmp.test>", email_reply_domain="reply.wmp.test")
+    db = Database(settings.database_url)
+    try:
+        channel = EmailChannel(settings, db, RecordingSink(), ManualClock())
+        result = await channel.send(OutboundMessage(id=1, channel=Channel.EMAIL, text="Hello",
+                                                    address=Address(Channel.EMAIL, "jane doe@@example.org")))
+    finally:
+        await db.dispose()
+    assert (result.ok, result.permanent, result.address_failed, result.error_code) == (
+        False, True, True, "invalid_address")

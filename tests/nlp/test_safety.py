@@ -1,0 +1,217 @@
+"""The safety net: danger and self-harm in every community language, negation, past versus present, idioms."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedbackbot.nlp.safety import RULES, apply_safety_net, fold, scan
+
+
+def level(text: str) -> str:
+    return apply_safety_net("none", (), scan(text))[0]
+
+
+def categories(text: str) -> set[str]:
+    return {c.category for c in scan(text)}
+
+
+URGENT_DANGER = [
+    # English
+    "he's outside now banging on the door",
+    "HE IS AT MY DOOR RIGHT NOW",
+    "hes back. drunk. smashing things downstairs",
+    "he's kicking the door in now im in the bathroom with the baby",
+    "My ex has just turned up with a knife",
+    "he says he's going to kill me tonight",
+    "someone is following me right now",
+    "he won't let me leave the flat",
+    "they're throwing bricks at the windows right now",
+    # Roman Urdu
+    "woh abhi ghar ke bahar khara hai, please jaldi aao",
+    "mera ex darwaza peet raha hai",
+    "usne kaha woh mujhe jaan se maar dega",
+    # Roman Punjabi
+    "oh hun ghar de bahar khada hai",
+    "ohne keha main tainu maar deyu",
+    # Polish
+    "On teraz stoi pod drzwiami i wali w drzwi",
+    "Powiedział, że mnie zabije",
+    # Romanian
+    "Acum e la ușa mea și bate în ușă",
+    "A zis că o să mă omoare",
+    # Bengali
+    "সে এখন বাড়ির বাইরে দাঁড়িয়ে আছে",
+    "ও বলেছে আমাকে মেরে ফেলবে",
+    # Arabic
+    "هو الآن خارج البيت ويطرق الباب",
+    "هددني بالقتل",
+]
+
+URGENT_SELF_HARM = [
+    # English
+    "I want to end it all",
+    "I'm going to kill myself",
+    "honestly i dont want to be here anymore",
+    "everyone would be better off without me",
+    "Ive got the pills lined up",
+    "I can't go on like this",
+    # Roman Urdu
+    "main khudkushi kar lungi",
+    "mera jeena nahi chahta, main mar jana chahti hoon",
+    # Roman Punjabi
+    "main mar jana chahndi aan",
+    # Polish
+    "Nie chcę już żyć",
+    "myślę o samobójstwie",
+    # Romanian
+    "Nu mai vreau să trăiesc",
+    "mă gândesc să mă sinucid",
+    # Bengali
+    "আমি আর বাঁচতে চাই না",
+    "আত্মহত্যা করব",
+    # Arabic
+    "لا أريد أن أعيش",
+    "أفكر في الانتحار",
+]
+
+SAFEGUARDING = [
+    ("he keeps texting me from new numbers", "ongoing_abuse"),
+    ("He's breaching his bail, he walked past my house twice", "ongoing_abuse"),
+    ("I don't feel safe in my own home", "ongoing_abuse"),
+    ("he still has the kids at weekends and he's drinking again", "child_or_vulnerable_at_risk"),
+    ("wo baar baar phone kar raha hai aur dhamkiyan de raha hai", "ongoing_abuse"),
+    ("ciągle do mnie dzwoni i grozi", "ongoing_abuse"),
+    ("mă amenință în continuare", "ongoing_abuse"),
+    ("সে আমাকে হুমকি দিচ্ছে", "ongoing_abuse"),
+    ("يلاحقني كل يوم", "ongoing_abuse"),
+]
+
+
+@pytest.mark.parametrize("text", URGENT_DANGER)
+def test_danger_now_is_urgent(text: str) -> None:
+    assert level(text) == "urgent"
+    assert "immediate_danger" in categories(text)
+
+
+@pytest.mark.parametrize("text", URGENT_SELF_HARM)
+def test_self_harm_is_urgent(text: str) -> None:
+    assert level(text) == "urgent"
+    assert "self_harm" in categories(text)
+
+
+@pytest.mark.parametrize(("text", "category"), SAFEGUARDING)
+def test_safeguarding(text: str, category: str) -> None:
+    assert level(text) in {"safeguarding", "urgent"}
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the 101 wait nearly killed me lol",
+        "this wait is killing me",
+        "my boss will kill me if I miss another day for court",
+        "I was dying to know what happened at court",
+        "I'd rather die than sit through another adjournment lol",
+        "the officer was lovely, thank you",
+        "ok",
+        "3",
+        "Nobody has called me back for three weeks",
+        "I was trying to get in touch with the officer for days",
+    ],
+)
+def test_not_risk(text: str) -> None:
+    assert scan(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("past", "present"),
+    [
+        ("he used to turn up outside my house", "he's outside my house now"),
+        ("he used to keep texting me but that stopped last year", "he keeps texting me again"),
+        ("years ago he was banging on my door every night", "he's banging on my door"),
+    ],
+)
+def test_past_is_not_present(past: str, present: str) -> None:
+    assert level(past) == "none"
+    assert level(present) != "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't feel unsafe any more",
+        "I no longer feel scared",
+        "he doesn't keep calling me now",
+    ],
+)
+def test_negation_vetoes(text: str) -> None:
+    assert level(text) == "none"
+
+
+def test_negation_does_not_hide_danger_in_the_next_clause() -> None:
+    assert level("I don't feel unsafe any more. But he's outside now") == "urgent"
+    assert level("he used to turn up but now he's outside again") == "urgent"
+
+
+def test_negative_phrasing_of_risk_still_fires() -> None:
+    assert level("I don't feel safe anymore") == "safeguarding"
+    assert level("I don't want to live any more") == "urgent"
+
+
+def test_habitual_presence_is_safeguarding_not_urgent() -> None:
+    cues = scan("He's at my door every night")
+    assert cues and all(c.level == "safeguarding" for c in cues)
+
+
+def test_cue_records_rule_and_span() -> None:
+    text = "Thanks for calling. He's outside now."
+    cue = scan(text)[0]
+    assert cue.rule.startswith("en.")
+    assert cue.level == "urgent"
+    assert text[cue.span[0] : cue.span[1]] == cue.text
+    assert "outside" in cue.text
+
+
+def test_span_maps_back_through_folding() -> None:
+    text = "Boję się, ciągle do mnie dzwoni"
+    for cue in scan(text):
+        assert text[cue.span[0] : cue.span[1]] == cue.text
+
+
+def test_net_never_lowers() -> None:
+    assert apply_safety_net("urgent", ("self_harm",), ()) == ("urgent", ("self_harm",))
+    raised = apply_safety_net("safeguarding", ("ongoing_abuse",), scan("he's outside now"))
+    assert raised[0] == "urgent"
+    assert set(raised[1]) == {"ongoing_abuse", "immediate_danger"}
+    assert apply_safety_net("urgent", ("immediate_danger",), scan("he keeps texting me"))[0] == "urgent"
+
+
+def test_fold_strips_accents_and_keeps_index() -> None:
+    folded, index = fold("Mă AMENINȚĂ")
+    assert folded == "ma ameninta"
+    assert len(index) == len(folded)
+
+
+def test_every_rule_language_is_known() -> None:
+    assert {r.language for r in RULES} == {"en", "ur", "pa", "pl", "ro", "bn", "ar"}
+    assert len({r.id for r in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("mam w szafce tabletki i myślę o tym", "pl"),
+        ("m-am gândit la pastile toată noaptea", "ro"),
+        ("bas ma bdi 3ish, baddi moot", "ar"),
+    ],
+)
+def test_broad_word_lists_run_in_their_own_language(text: str, language: str) -> None:
+    cues = scan(text, language=language)
+    assert any(c.category == "self_harm" for c in cues)
+
+
+def test_broad_word_lists_stay_out_of_other_languages() -> None:
+    # "lama" is a razor blade in Romanian but a llama in Polish; "বিষয়" (a matter) is not "বিষ" (poison).
+    assert not [c for c in scan("lama jest w zoo", language="pl") if c.rule == "ro.self_harm_words"]
+    assert scan("অফিসার বলল এটা ছোট বিষয়", language="bn") == ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -23,13 +23,16 @@ from .flows.touchpoints import load_touchpoints
 from .inbox import Inbox
 from .intake import Intake
 from .messages import Address, SendResult
-from .settings import Settings
+from .nlp import KeywordClassifier, load_classifier
+from .nlp.types import Classifier
+from .settings import Settings, SettingsError
 from .store.db import Database
 from .store.migrate import current_revision, head_revision, migrate
 from .store.tables import Message
 from .web.middleware import error_middleware
 from .web.render import STATIC, Pages
 from .web.simulator import Simulator
+from .workers.classification import ClassificationWorker, ClassifierService
 from .workers.outbox import OutboxDispatcher
 from .workers.scheduler import Scheduler
 
@@ -56,13 +59,28 @@ class Services:
     pages: Pages
     inbox: Inbox
     outbox: OutboxDispatcher
+    classifier: ClassifierService
+    classification: ClassificationWorker
 
 
 SERVICES = web.AppKey("services", Services)
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Load flows, phrases and touchpoints (raising on any mistake) and wire the services together."""
+def _classifier_loader(settings: Settings) -> Callable[[], Classifier]:
+    if settings.classifier == "keywords":
+        return KeywordClassifier
+    if settings.classifier == "model":
+        return load_classifier
+    raise SettingsError(f"FEEDBACKBOT_CLASSIFIER must be model or keywords, got {settings.classifier!r}")
+
+
+def build_services(settings: Settings, clock: Clock | None = None,
+                   classifier: Callable[[], Classifier] | None = None) -> Services:
+    """Load flows, phrases and touchpoints (raising on any mistake) and wire the services together.
+
+    ``classifier`` makes the classifier (default: the shipped model, or the keyword stand-in when
+    ``FEEDBACKBOT_CLASSIFIER=keywords``); it is called once, at start-up, in a worker thread.
+    """
     clock = clock or SystemClock()
     context = {**SAMPLE_CONTEXT, "force_name": settings.force_name}
     flows = FlowLibrary.from_folder(settings.flows_dir, max_segments=settings.sms_max_segments, context=context)
@@ -87,8 +105,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     outbox = OutboxDispatcher(db, channels, settings, clock, on_permanent=on_permanent)
     conversation.outbox_ready = outbox.ready
     inbox.on_rescheduled = scheduler.wake
+    service = ClassifierService(classifier or _classifier_loader(settings))
+    conversation.classify = service.classify
+    classification = ClassificationWorker(db, service, conversation, clock)
+    scheduler.extra_work.append(classification.run_once)
     return Services(settings, clock, db, flows, phrases, conversation, intake, channels, scheduler, pages,
-                    inbox, outbox)
+                    inbox, outbox, service, classification)
 
 
 async def prepare_database(services: Services) -> None:
@@ -114,6 +136,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await prepare_database(services)
+        await services.classifier.start()
         for adapter in services.channels:
             await adapter.start()
         stop = asyncio.Event()
@@ -130,6 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
         await services.inbox.drain()
         for adapter in services.channels:
             await adapter.stop()
+        services.classifier.stop()
         await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

@@ -1,4 +1,4 @@
-"""The ``feedbackbot`` command: serve, demo, worker, migrate, flows validate|run, import-events (and nlp commands)."""
+"""The ``feedbackbot`` command: serve, demo, worker, migrate, flows, outbox, import-events, classify, evaluate, train."""
 
 from __future__ import annotations
 
@@ -251,6 +251,41 @@ def cmd_import_events(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """List messages that could not be sent (with their reasons), or send one again."""
+    from sqlmodel import col, select
+
+    from .app import build_services, prepare_database
+    from .store.tables import Message
+
+    settings = _settings_or_exit()
+
+    async def run() -> int:
+        services = build_services(settings)
+        try:
+            await prepare_database(services)
+            if args.outbox_command == "retry":
+                ok = await services.outbox.retry(args.id)
+                print(f"message {args.id} queued again" if ok else
+                      f"message {args.id} is not a failed or held outbound message")
+                return 0 if ok else 1
+            async with services.db.session() as s:
+                rows = (await s.exec(select(Message).where(
+                    Message.direction == "out", col(Message.status).in_(args.status),
+                ).order_by(col(Message.id).desc()).limit(args.limit))).all()
+            for row in rows:
+                # Ids, channel, status and reason only: never the text or the address.
+                print(f"{row.id}\t{row.channel}\t{row.status}\tattempts={row.attempts}\t"
+                      f"{row.error_code or '-'}\t{row.error_reason or '-'}")
+            if not rows:
+                print("nothing failed or held")
+            return 0
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     parser = argparse.ArgumentParser(prog="feedbackbot", description=__doc__)
@@ -280,17 +315,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show the engine's events too")
     run.set_defaults(func=cmd_flows_run)
 
+    outbox = sub.add_parser("outbox", help="messages that could not be sent: list them, or retry one")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    listing = outbox_sub.add_parser("list", help="failed and held messages with their reasons (no victim text)")
+    listing.add_argument("--status", nargs="+", default=["failed", "unknown"],
+                         choices=["failed", "unknown", "queued", "sending"])
+    listing.add_argument("--limit", type=int, default=100)
+    listing.set_defaults(func=cmd_outbox)
+    retry = outbox_sub.add_parser("retry", help="queue a failed or held message again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(func=cmd_outbox)
+
     imp = sub.add_parser("import-events", help="load touchpoint events from a CSV file")
     imp.add_argument("file")
     imp.add_argument("--source", default="csv", help="name recorded as the events' source")
     imp.set_defaults(func=cmd_import_events)
 
-    try:
-        from .nlp.cli import add_commands
-    except ImportError:  # the classifier is optional at this stage of a checkout
-        pass
-    else:
-        add_commands(sub)
+    from .nlp.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

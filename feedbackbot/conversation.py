@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,12 +17,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .clock import Clock
 from .flows import engine
+from .flows.answers import word_count
 from .flows.keywords import Keyword, parse_keyword
 from .flows.library import FlowLibrary
 from .flows.model import Flow
 from .flows.phrases import Phrases
 from .flows.render import render_prompt
 from .messages import Address, Channel, InboundMessage
+from .nlp.types import Classification
 from .settings import Settings
 from .store.db import Database
 from .store.tables import (
@@ -42,6 +44,22 @@ log = logging.getLogger(__name__)
 #: Channels the victim's own device reads from us (no provider to push through).
 PULL_CHANNELS = frozenset({Channel.WEB.value})
 NO_SURVEY_REPLY_EVERY = timedelta(hours=24)
+
+
+PAUSED = "paused"
+
+
+def needs_reading(text: str) -> bool:
+    """Whether a reply has words worth classifying (not a bare number, yes/no or keyword)."""
+    return word_count(text) >= 2 and parse_keyword(text) is None
+
+
+def feedback_item(reading: Classification | None, now: datetime, **fields: Any) -> FeedbackItem:
+    """A feedback row, already classified when its reading is known, else pending for the worker."""
+    if reading is None:
+        return FeedbackItem(classification={}, created_at=now, **fields)
+    return FeedbackItem(classification=reading.to_json(), model_version=reading.model_version, status="classified",
+                        classified_at=now, created_at=now, **fields)
 
 
 class StaleSession(Exception):
@@ -83,6 +101,9 @@ class Conversation:
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self.outbox_ready = asyncio.Event()
+        #: Set by the app: classifies one reply off the event loop (None: replies wait for the worker).
+        self.classify: Callable[[str], Awaitable[Classification]] | None = None
+        self._classified: dict[int, Classification] = {}
 
     # --- inbound ---------------------------------------------------------------------------------
 
@@ -111,6 +132,16 @@ class Conversation:
             if existing is None:
                 raise
             return Received(existing, False)
+
+    async def classify_on_arrival(self, message_id: int, text: str) -> None:
+        """Read a reply's words before it is processed, so danger changes this very turn."""
+        if self.classify is None or not needs_reading(text):
+            return
+        try:
+            self._classified[message_id] = await self.classify(text)
+        except Exception:
+            # The feedback item stays pending and the classification worker tries again.
+            log.exception("classifying message %s on arrival failed", message_id)
 
     def _lock(self, address: str) -> asyncio.Lock:
         lock = self._locks.get(address)
@@ -189,8 +220,34 @@ class Conversation:
                 return await self._media_only(s, msg, survey, contact, flow, state, now)
             sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
             survey.last_inbound_at = now
-            return await self._apply(s, survey, contact, sprint, now, inbound=msg)
+            reading = await self._reading(msg)
+            if reading is not None and reading.risk == "urgent":
+                sprint = self._safety_turn(sprint, msg.text, reading)
+            return await self._apply(s, survey, contact, sprint, now, inbound=msg, reading=reading)
         return await self._outside_survey(s, msg, contact, now)
+
+    async def _reading(self, msg: Message) -> Classification | None:
+        """The classification made on arrival, or one made now (after a restart lost it)."""
+        reading = self._classified.pop(msg.id or 0, None)
+        if reading is None and self.classify is not None and needs_reading(msg.text):
+            try:
+                reading = await self.classify(msg.text)
+            except Exception:
+                log.exception("classifying message %s failed; left for the worker", msg.id)
+        return reading
+
+    def _safety_turn(self, sprint: engine.Sprint, text: str, reading: Classification) -> engine.Sprint:
+        """Danger now or self-harm: safety guidance instead of the next question, and the survey paused."""
+        state = sprint.state
+        events: list[engine.Event] = [e for e in sprint.events if not isinstance(e, engine.MsgCreated)]
+        if not any(isinstance(e, engine.FeedbackReceived) for e in events):
+            events.append(engine.FeedbackReceived(state.step, text.strip(), prompted=False))
+        danger = "immediate_danger" in reading.risk_categories or "self_harm" not in reading.risk_categories
+        key = "safety_danger" if danger else "safety_self_harm"
+        events.append(engine.MsgCreated(self.phrases.say(key, state.language, state.context), "safety"))
+        if state.status == engine.ACTIVE:
+            state = replace(state, status=PAUSED, reminder_at=None, expires_at=None)
+        return engine.Sprint(state, tuple(events))
 
     async def _media_only(self, s: AsyncSession, msg: Message, survey: SurveySession, contact: Contact,
                           flow: Flow, state: engine.SessionState, now: datetime) -> list[int]:
@@ -262,9 +319,16 @@ class Conversation:
                                       self.phrases.say("help", language, context), "help", now))
         elif msg.text.strip() or msg.media:
             case_id = await self._latest_case(s, contact)
-            s.add(FeedbackItem(contact_id=contact.id if contact else None, case_id=case_id, message_id=msg.id,
-                               prompted=False, text=msg.text, classification={}, created_at=now))
-            if (contact is None or contact.opted_out_at is None) and await self._may_send_no_survey(s, msg, now):
+            reading = await self._reading(msg)
+            s.add(feedback_item(reading, now, contact_id=contact.id if contact else None, case_id=case_id,
+                                message_id=msg.id, prompted=False, text=msg.text))
+            if reading is not None and reading.risk == "urgent":
+                # Whoever writes to us in danger hears what to do now, whatever else they chose.
+                danger = "immediate_danger" in reading.risk_categories or "self_harm" not in reading.risk_categories
+                key = "safety_danger" if danger else "safety_self_harm"
+                out.append(self._outbound(msg.channel, msg.address, contact.id if contact else None,
+                                          self.phrases.say(key, language, context), "safety", now))
+            elif (contact is None or contact.opted_out_at is None) and await self._may_send_no_survey(s, msg, now):
                 out.append(self._outbound(msg.channel, msg.address, contact.id if contact else None,
                                           self.phrases.say("no_survey", language, context), "no_survey", now))
         for row in out:
@@ -394,7 +458,8 @@ class Conversation:
                        sent_at=now if pull else None)
 
     async def _apply(self, s: AsyncSession, survey: SurveySession, contact: Contact, sprint: engine.Sprint,
-                     now: datetime, *, inbound: Message | None, new: bool = False) -> list[int]:
+                     now: datetime, *, inbound: Message | None, new: bool = False,
+                     reading: Classification | None = None) -> list[int]:
         out: list[Message] = []
         touchpoint = None
         if survey.invitation_id is not None:
@@ -404,19 +469,22 @@ class Conversation:
             inv = None
         for event in sprint.events:
             if isinstance(event, engine.MsgCreated):
-                out.append(self._outbound(survey.channel, survey.address, contact.id, event.text, event.purpose,
-                                          now, survey.id, event.step_id,
-                                          [{"text": q.text, "label": q.label} for q in event.quick_replies]))
+                row = self._outbound(survey.channel, survey.address, contact.id, event.text, event.purpose, now,
+                                     survey.id, event.step_id,
+                                     [{"text": q.text, "label": q.label} for q in event.quick_replies])
+                # Threading: our answer replies to the victim's message (email In-Reply-To).
+                row.in_reply_to = inbound.provider_id if inbound is not None else None
+                out.append(row)
             elif isinstance(event, engine.AnswerSaved):
                 s.add(Answer(session_id=survey.id or 0, contact_id=contact.id or 0, case_id=survey.case_id,
                              message_id=inbound.id if inbound else None, flow_id=survey.flow_id,
                              flow_version=survey.flow_version, step_id=event.step_id, kind=event.kind,
                              value=event.value, value_num=event.number, skipped=event.skipped, created_at=now))
             elif isinstance(event, engine.FeedbackReceived):
-                s.add(FeedbackItem(contact_id=contact.id, case_id=survey.case_id, session_id=survey.id,
-                                   message_id=inbound.id if inbound else None, step_id=event.step_id,
-                                   touchpoint=touchpoint, prompted=event.prompted, text=event.text,
-                                   classification={}, created_at=now))
+                s.add(feedback_item(reading, now, contact_id=contact.id, case_id=survey.case_id,
+                                    session_id=survey.id, message_id=inbound.id if inbound else None,
+                                    step_id=event.step_id, touchpoint=touchpoint, prompted=event.prompted,
+                                    text=event.text))
             elif isinstance(event, engine.OptedOut):
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):
@@ -470,5 +538,5 @@ class Conversation:
         ).values(status="cancelled", status_reason="opted_out"))
         await s.exec(update(Message).where(
             col(Message.contact_id) == contact.id, col(Message.direction) == "out",
-            col(Message.status) == "queued",
+            col(Message.status).in_(["queued", "claimed"]),
         ).values(status="cancelled", error_reason="opted out", updated_at=now))

@@ -39,8 +39,12 @@ class Inbox:
         """Commit the message (once per provider id), then process it in the background."""
         received = await self.conversation.receive(inbound)
         if received.new:
-            self._spawn(self.conversation.process_pending(str(inbound.address)))
+            self._spawn(self._handle(received.message_id, inbound))
         return Accepted(received.message_id, received.new)
+
+    async def _handle(self, message_id: int, inbound: InboundMessage) -> None:
+        await self.conversation.classify_on_arrival(message_id, inbound.text)
+        await self.conversation.process_pending(str(inbound.address))
 
     def _spawn(self, work: Coroutine[object, object, object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(work)
@@ -100,7 +104,7 @@ class Inbox:
                 survey.reminder_at = survey.expires_at = None
                 survey.version += 1
                 await s.exec(update(Message).where(
-                    col(Message.session_id) == survey.id, col(Message.status) == "queued",
+                    col(Message.session_id) == survey.id, col(Message.status).in_(["queued", "claimed"]),
                 ).values(status="cancelled", error_reason="address undeliverable", updated_at=now))
                 inv = await s.get(Invitation, survey.invitation_id) if survey.invitation_id else None
                 contact = await s.get(Contact, survey.contact_id)

@@ -14,6 +14,9 @@ _TOKEN_PATH = re.compile(r"^/s/[^/]+")
 def configure_logging(level: str) -> None:
     """Plain, timestamped log lines on stderr."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that would log addresses or tokens at INFO: the SMTP listener, the HTTP client (bot token in URLs).
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class AccessLogger(AbstractAccessLogger):

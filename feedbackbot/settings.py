@@ -73,6 +73,7 @@ class Settings:
     worker_poll_seconds: float = 2.0
     run_workers: bool = True
     simulator: bool = False
+    classifier: str = "model"
     sensitive_flags: tuple[str, ...] = ("domestic_abuse", "sexual_offence", "stalking")
     # --- channels (a channel is live when its credentials are set; secrets have no defaults) ---
     twilio_account_sid: str = ""

@@ -616,10 +616,17 @@ class TwilioWhatsAppChannel:
         template = self.template_for(message)
         to = whatsapp_address(number)
         sender = self.gateway.sender(Channel.WHATSAPP)
-        # A template with quick-reply buttons is used in the window too: buttons beat numbered text.
-        if template is not None and (not inside or template.buttons):
+        values = None
+        if template is not None:
             values = template.values(force_name=self.gateway.settings.force_name, text=message.text,
                                      choices=[q.label for q in message.quick_replies])
+            if values is None:
+                # The template shows choices this message does not carry: never send blank buttons.
+                log.warning("twilio: message %s lacks the choices template line %s shows; not using it",
+                            message.id, template.line)
+                template = None
+        # A template with quick-reply buttons is used in the window too: buttons beat numbered text.
+        if template is not None and values is not None and (not inside or template.buttons):
             params = {**sender, "content_sid": template.content_sid}
             if values:
                 params["content_variables"] = json.dumps(values, ensure_ascii=False)

@@ -121,6 +121,8 @@ class WebChannel:
         inbound = InboundMessage(channel=Channel.WEB, address=Address.parse(inv.address), text=text,
                                  provider_id=f"{inv.token[:12]}:{provider_id}", received_at=self.clock.now())
         received = await self.conversation.receive(inbound)
+        if received.new:
+            await self.conversation.classify_on_arrival(received.message_id, text)
         await self.conversation.process_pending(inv.address)
         rows, survey = await self._transcript(inv.address, after=received.message_id)
         return received.message_id, rows, survey

@@ -89,8 +89,8 @@ class Template:
     buttons: tuple[str, ...] = ()
     line: int = 0
 
-    def values(self, *, force_name: str, text: str, choices: Sequence[str]) -> dict[str, str]:
-        """The template's variables for one message (a missing choice label becomes an empty string)."""
+    def values(self, *, force_name: str, text: str, choices: Sequence[str]) -> dict[str, str] | None:
+        """The template's variables for one message; None when the message lacks a choice the template shows."""
         out: dict[str, str] = {}
         for key, source in self.variables.items():
             if source == "force_name":
@@ -100,7 +100,9 @@ class Template:
             else:
                 match = _CHOICE_SOURCE.match(source)
                 index = int(match.group(1)) - 1 if match else len(choices)
-                out[key] = choices[index] if index < len(choices) else ""
+                if index >= len(choices) or not choices[index].strip():
+                    return None
+                out[key] = choices[index]
         return out
 
 

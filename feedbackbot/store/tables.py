@@ -140,7 +140,7 @@ class SurveySession(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    invitation_id: int | None = Field(default=None, foreign_key="invitations.id", unique=True)
+    invitation_id: int | None = Field(default=None, foreign_key="invitations.id", index=True)
     contact_id: int = Field(foreign_key="contacts.id")
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     flow_id: str = Field(max_length=64)

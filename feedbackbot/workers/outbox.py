@@ -40,7 +40,7 @@ CHANNEL_NAMES = {Channel.SMS: "sms", Channel.WHATSAPP: "whatsapp", Channel.TELEG
                  Channel.EMAIL: "email", Channel.WEB: "web"}
 
 #: Delivery states in order; a report never moves a message backwards (a late ``sent`` after ``delivered``).
-STATUS_RANK = {"queued": 0, "sending": 1, "unknown": 1, "sent": 2, "delivered": 3, "read": 4}
+STATUS_RANK = {"queued": 0, "claimed": 1, "sending": 1, "unknown": 1, "sent": 2, "delivered": 3, "read": 4}
 FAILED = frozenset({"failed", "undelivered"})
 
 
@@ -132,7 +132,7 @@ class OutboxDispatcher:
         waiting_before = (
             select(earlier.id).where(
                 earlier.direction == "out", earlier.address == Message.address, col(earlier.id) < Message.id,
-                or_(col(earlier.status) == "sending",
+                or_(col(earlier.status).in_(["claimed", "sending"]),
                     and_(col(earlier.status) == "queued", col(earlier.next_attempt_at) > now)),
             ).exists()
         )
@@ -146,7 +146,7 @@ class OutboxDispatcher:
                 query = query.with_for_update(skip_locked=True)
             rows = list((await s.exec(query)).all())
             for row in rows:
-                row.status, row.claimed_at, row.updated_at = "sending", now, now
+                row.status, row.claimed_at, row.updated_at = "claimed", now, now
                 row.attempts += 1
         return rows
 
@@ -155,7 +155,7 @@ class OutboxDispatcher:
         assert adapter is not None
         limiter = self._limiter(channel)
         held: set[str] = set()
-        for row in rows:
+        for index, row in enumerate(rows):
             paused_until = self._paused.get(channel)
             if row.address in held or (paused_until is not None and paused_until > self.clock.now()):
                 # An earlier message to this victim failed, or the provider asked us to wait: never let a
@@ -165,6 +165,8 @@ class OutboxDispatcher:
                 continue
             await limiter.take()
             outbound = await self._outbound(row)
+            if not await self._hand_over(row.id or 0):
+                continue  # cancelled meanwhile (the victim opted out, say)
             try:
                 result = await asyncio.wait_for(adapter.send(outbound), SEND_TIMEOUT)
             except TimeoutError:
@@ -177,7 +179,21 @@ class OutboxDispatcher:
                 if result.retry_after_seconds is not None:
                     # A provider's rate limit is per sender (a Telegram bot, a Twilio number): pause the channel.
                     self._paused[channel] = self.clock.now() + timedelta(seconds=result.retry_after_seconds)
+                # Put this victim's later messages back before the failure's consequences (an opt-out
+                # cancels what is queued) are carried out.
+                for later in rows[index + 1:]:
+                    if later.address == row.address:
+                        await self._requeue(later.id or 0, "waiting for an earlier message", at=paused_until)
             await self.record(row.id or 0, result)
+
+    async def _hand_over(self, message_id: int) -> bool:
+        """Mark a claimed row as being with the provider, committed before the provider is called."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            result = await s.exec(update(Message).where(col(Message.id) == message_id,
+                                                        col(Message.status) == "claimed")
+                                  .values(status="sending", updated_at=now))
+        return bool(result.rowcount)
 
     async def _outbound(self, row: Message) -> OutboundMessage:
         """The value an adapter sends, with the survey details it may need."""
@@ -237,6 +253,10 @@ class OutboxDispatcher:
         """Settle rows left ``sending`` by a crash: ask the provider, never resend blindly."""
         cutoff = self.clock.now() - STALE_SENDING
         async with self.db.session() as s:
+            # Claimed but never handed to the provider: nothing can have been sent.
+            await s.exec(update(Message).where(
+                col(Message.direction) == "out", col(Message.status) == "claimed", col(Message.claimed_at) <= cutoff,
+            ).values(status="queued", claimed_at=None, attempts=Message.attempts - 1))
             stale = list((await s.exec(select(Message).where(
                 Message.direction == "out", Message.status == "sending", col(Message.claimed_at) <= cutoff,
             ).limit(BATCH))).all())
@@ -260,7 +280,8 @@ class OutboxDispatcher:
     async def _requeue(self, message_id: int, reason: str | None, at: datetime | None = None) -> None:
         now = self.clock.now()
         async with self.db.session() as s:
-            await s.exec(update(Message).where(col(Message.id) == message_id, col(Message.status) == "sending")
+            await s.exec(update(Message).where(col(Message.id) == message_id,
+                                               col(Message.status).in_(["claimed", "sending"]))
                          .values(status="queued", next_attempt_at=at or now, claimed_at=None, error_reason=reason,
                                  attempts=Message.attempts - 1, updated_at=now))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,8 @@ class Scheduler:
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
         self._wake = asyncio.Event()
+        #: Further due work run on each pass (the classification of pending feedback, say).
+        self.extra_work: list[Callable[[], Awaitable[int]]] = []
 
     def wake(self) -> None:
         """Look for due work now rather than at the next poll."""
@@ -73,6 +75,11 @@ class Scheduler:
             if session_id is not None:
                 await self._guard(self.conversation.timeout(session_id, "expiry"), "expiry", session_id)
                 done += 1
+        for work in self.extra_work:
+            try:
+                done += await work()
+            except Exception:
+                log.exception("scheduler: %s failed; will retry", getattr(work, "__qualname__", "work"))
         return done
 
     async def recover_inbound(self, *, everything: bool = False) -> int:

@@ -370,6 +370,17 @@ async def test_choices_go_as_quick_reply_buttons_where_a_template_has_them(
     assert standin.created[1]["Body"] == message.text
 
 
+async def test_a_buttons_template_is_not_used_for_a_message_without_its_choices(
+        edge: Edge, standin: TwilioStandIn, clock: ManualClock) -> None:
+    text = "How would you like us to keep in touch?\n1 By text\n2 By phone\n3 Email"
+    inside = whatsapp(text, flow="six_week_checkin", step="q_contact_pref", purpose="prompt",
+                      last_inbound=clock.now() - timedelta(minutes=2))
+    assert (await edge.whatsapp.send(inside)).ok
+    assert standin.created[0]["Body"] == text, "numbered text, never blank buttons"
+    outside = whatsapp(text, flow="six_week_checkin", step="q_contact_pref", purpose="prompt")
+    assert (await edge.whatsapp.send(outside)).error_code == "whatsapp_window"
+
+
 # --- check_sent: after a crash between sending and recording ---------------------------------------------
 
 

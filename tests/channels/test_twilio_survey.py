@@ -26,6 +26,7 @@ from tests.support.twilio_standin import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FIXTURES,
+    LANDLINE,
     SERVER_ERROR,
     SERVICE_SID,
     UNSUBSCRIBED,
@@ -385,6 +386,7 @@ async def test_a_voice_note_is_kept_with_its_media_type(client: TestClient[Any, 
     phone = Phone(services, standin, twilio, whatsapp=True, number="+447700900002")
     await invite(client, "six_week_checkin", "whatsapp", number="+447700900002")
     await phone.pump()
+    phone.new()
     response = await twilio.post("/webhooks/twilio/messages", fixture_form("inbound_whatsapp_voice"))
     assert response.status == 200
     await phone.pump()
@@ -392,6 +394,11 @@ async def test_a_voice_note_is_kept_with_its_media_type(client: TestClient[Any, 
         inbound = (await s.exec(select(Message).where(Message.direction == "in"))).one()
     assert inbound.media == [{"type": "audio/ogg"}]
     assert inbound.address == "whatsapp:+447700900002"
+    # The voice note opened the window: the answer goes as free text, then the question again.
+    thanks, question = phone.new()
+    assert thanks == ("Thank you. We have kept what you sent for a person to look at. Typed replies are easiest "
+                      "for us to read.")
+    assert question.startswith("How well have we kept you updated about your case?")
 
 
 async def test_stop_by_sms_opts_out_and_twilio_blocks_our_confirmation(
@@ -409,11 +416,8 @@ async def test_stop_by_sms_opts_out_and_twilio_blocks_our_confirmation(
     assert (confirmation.status, confirmation.error_code) == ("failed", "21610")
 
 
-@pytest.mark.xfail(strict=True, reason="Inbox.address_failed reschedules the invitation, but its first survey "
-                   "session keeps invitation_id (unique), so starting it again on WhatsApp fails: lead to fix")
 async def test_an_invitation_falls_back_when_the_number_cannot_take_sms(
         client: TestClient[Any, Any], services: Services, standin: TwilioStandIn, twilio: Twilio) -> None:
-    from tests.support.twilio_standin import LANDLINE
     standin.refuse(NUMBER, LANDLINE)
     invitation = await invite(client, "six_week_checkin", "sms", allowed_channels=["sms", "whatsapp"])
     phone = Phone(services, standin, twilio)

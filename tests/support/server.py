@@ -77,6 +77,7 @@ class Server:
             "FEEDBACKBOT_API_KEYS": f"rms:{API_KEY}",
             "FEEDBACKBOT_PUBLIC_URL": self.url,
             "FEEDBACKBOT_QUIET_HOURS": "",
+            "FEEDBACKBOT_CLASSIFIER": "keywords",  # the documented stand-in; tests/nlp exercise the model
             "FEEDBACKBOT_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         })

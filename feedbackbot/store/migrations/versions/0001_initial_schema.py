@@ -153,10 +153,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], ),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('invitation_id')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('survey_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_sessions_invitation_id'), ['invitation_id'], unique=False)
         batch_op.create_index('ix_sessions_contact_status', ['contact_id', 'status'], unique=False)
         batch_op.create_index('ix_sessions_expiry', ['status', 'expires_at'], unique=False)
         batch_op.create_index('ix_sessions_reminder', ['status', 'reminder_at'], unique=False)

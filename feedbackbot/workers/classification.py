@@ -1,0 +1,107 @@
+"""The classifier as a service: loaded once, run off the event loop; and the worker that reads what is pending."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..clock import Clock
+from ..conversation import Conversation
+from ..nlp.types import Classification, Classifier
+from ..store.db import Database
+from ..store.tables import Contact, FeedbackItem, Message
+
+log = logging.getLogger(__name__)
+BATCH = 32
+
+
+class ClassifierService:
+    """Holds one classifier, loaded at start-up in a worker thread, and runs it there for every reply."""
+
+    def __init__(self, load: Callable[[], Classifier]) -> None:
+        self._load = load
+        self._classifier: Classifier | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
+        self._loading: asyncio.Future[Classifier] | None = None
+
+    async def start(self) -> None:
+        """Load (and so warm) the model before the first reply arrives."""
+        await self._ready()
+
+    async def _ready(self) -> Classifier:
+        if self._classifier is not None:
+            return self._classifier
+        if self._loading is None:
+            self._loading = asyncio.get_running_loop().run_in_executor(self._pool, self._load)
+        self._classifier = await self._loading
+        log.info("classifier %s ready", self._classifier.model_version)
+        return self._classifier
+
+    async def classify_many(self, texts: Sequence[str]) -> list[Classification]:
+        """Classify in the classifier's thread, so the event loop keeps serving."""
+        classifier = await self._ready()
+        return await asyncio.get_running_loop().run_in_executor(self._pool, classifier.classify, list(texts))
+
+    async def classify(self, text: str) -> Classification:
+        """Classify one reply."""
+        [result] = await self.classify_many([text])
+        return result
+
+    def stop(self) -> None:
+        """Let the thread go."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ClassificationWorker:
+    """Classifies feedback that arrived while the classifier could not run (a restart, an error)."""
+
+    def __init__(self, db: Database, service: ClassifierService, conversation: Conversation, clock: Clock) -> None:
+        self.db = db
+        self.service = service
+        self.conversation = conversation
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        """Classify one batch of pending feedback; urgent ones found late still get safety guidance."""
+        async with self.db.session() as s:
+            pending = list((await s.exec(select(FeedbackItem).where(FeedbackItem.status == "pending")
+                                         .order_by(col(FeedbackItem.id)).limit(BATCH))).all())
+        pending = [item for item in pending if item.text.strip() and not item.text.startswith("[")]
+        if not pending:
+            return 0
+        readings = await self.service.classify_many([item.text for item in pending])
+        now = self.clock.now()
+        async with self.db.session() as s:
+            for item, reading in zip(pending, readings, strict=True):
+                row = await s.get(FeedbackItem, item.id)
+                if row is None or row.status != "pending":
+                    continue
+                row.classification, row.model_version = reading.to_json(), reading.model_version
+                row.status, row.classified_at = "classified", now
+                if reading.risk == "urgent" and row.message_id is not None:
+                    await self._late_safety(s, row, reading)
+        return len(pending)
+
+    async def _late_safety(self, s: AsyncSession, row: FeedbackItem, reading: Classification) -> None:
+        message = await s.get(Message, row.message_id)
+        if message is None or self.clock.now() - message.created_at > timedelta(days=1):
+            return
+        already = (await s.exec(select(Message.id).where(
+            Message.direction == "out", Message.address == message.address, Message.purpose == "safety",
+            col(Message.id) > message.id))).first()
+        if already is not None:
+            return
+        contact = await s.get(Contact, row.contact_id) if row.contact_id else None
+        language = contact.language if contact else "en"
+        danger = "immediate_danger" in reading.risk_categories or "self_harm" not in reading.risk_categories
+        text = self.conversation.phrases.say("safety_danger" if danger else "safety_self_harm", language,
+                                             {"force_name": self.conversation.settings.force_name})
+        s.add(self.conversation._outbound(message.channel, message.address, row.contact_id, text, "safety",
+                                          self.clock.now()))
+        self.conversation.outbox_ready.set()

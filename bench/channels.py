@@ -51,7 +51,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -479,7 +479,8 @@ def markdown(result: dict[str, Any], options: Options) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in result["webhooks"]["phases"]:
-        errors = sum(p["errors"].values()) + p["not_sent"]
+        errors = str(sum(p["errors"].values())) + (f" ({p['not_sent']} not sent: {MAX_IN_FLIGHT} already waiting)"
+                                                   if p["not_sent"] else "")
         lines.append(f"| {p['phase']} | {p['offered_per_s'] or '-'} | {p['acked']} | {p['seconds']}"
                      f" | {p['acked_per_s']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']}"
                      f" | {errors} | {p['server_cpu_percent']}% | {p['server_cpu_ms_per_webhook']}"

@@ -1,4 +1,4 @@
-"""The ``feedbackbot`` command: serve, demo, worker, migrate, flows, outbox, import-events, classify, evaluate, train."""
+"""The ``feedbackbot`` command: serve, demo, worker, migrate, flows, outbox, import-events and the classifier."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from .flows.keywords import Keyword, parse_keyword
 from .flows.library import FlowLibrary
 from .flows.model import Flow
 from .flows.phrases import Phrases
-from .flows.render import render_prompt
+from .flows.render import render_prompt, render_text
 from .messages import Address, Channel, InboundMessage
 from .nlp.types import Classification
 from .settings import Settings
@@ -263,9 +263,11 @@ class Conversation:
                               survey.id)]
         if state.step is not None and flow.step(state.step).is_question:
             step = flow.step(state.step)
+            quick = [{"text": str(i), "label": render_text(o.text, state.language, context)}
+                     for i, o in enumerate(step.options, 1)]
             out.append(self._outbound(survey.channel, survey.address, contact.id,
                                       render_prompt(step, state.language, context), "prompt", now, survey.id,
-                                      step.id))
+                                      step.id, quick))
         for row in out:
             s.add(row)
         await s.flush()

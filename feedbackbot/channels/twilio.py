@@ -38,17 +38,17 @@ import aiohttp
 from aiohttp import web
 from multidict import MultiDict
 from sqlmodel import col, select
-from twilio.auth_strategy.auth_strategy import AuthStrategy  # type: ignore[import-untyped]
-from twilio.auth_strategy.auth_type import AuthType  # type: ignore[import-untyped]
-from twilio.base.exceptions import (  # type: ignore[import-untyped]
+from twilio.auth_strategy.auth_strategy import AuthStrategy
+from twilio.auth_strategy.auth_type import AuthType
+from twilio.base.exceptions import (
     TwilioException,
     TwilioRestException,
     TwilioServiceException,
 )
-from twilio.credential.credential_provider import CredentialProvider  # type: ignore[import-untyped]
-from twilio.http.async_http_client import AsyncTwilioHttpClient  # type: ignore[import-untyped]
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
-from twilio.rest import Client  # type: ignore[import-untyped]
+from twilio.credential.credential_provider import CredentialProvider
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 
 from ..clock import Clock
 from ..flows.keywords import Keyword, parse_keyword

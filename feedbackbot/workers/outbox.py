@@ -234,6 +234,10 @@ class OutboxDispatcher:
                 row.status = result.status if result.status in STATUS_RANK else "sent"
                 row.provider_id = result.provider_id or row.provider_id
                 row.sent_at = now
+            elif result.opted_out and row.purpose == "opted_out":
+                # The provider confirmed the opt-out itself (Twilio answers STOP) and blocks ours: not a failure.
+                row.status = "cancelled"
+                row.error_reason = "the provider sent its own opt-out confirmation"
             elif result.permanent or row.attempts >= self.settings.outbox_max_attempts:
                 row.status = "failed"
                 if not result.permanent:

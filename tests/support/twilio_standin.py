@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import RequestValidator
 
 from feedbackbot.sms import count_segments
 

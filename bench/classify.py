@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -102,6 +103,7 @@ def main() -> int:
 
     from feedbackbot.nlp import load_classifier
 
+    load_before = os.getloadavg()[0]
     load = load_seconds()
     clf = load_classifier()
     clf.batch_size = args.batch_size
@@ -136,6 +138,7 @@ def main() -> int:
     rows = [
         ("model", clf.model_version),
         ("machine", f"{platform.machine()}, {threads} torch threads, torch {torch.__version__}"),
+        ("load average before / after (other processes)", f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"),
         ("load (fresh process, imports included)", f"{load:.2f} s  (target < 10 s)"),
         ("single reply p50", f"{p50:.1f} ms  (target < 25 ms)"),
         ("single reply p99", f"{p99:.1f} ms"),

@@ -57,7 +57,8 @@ class TfidfBaseline:
         return LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced", random_state=self.seed)
 
     def fit(self, examples: Sequence[Example]) -> TfidfBaseline:
-        """Fit on labelled replies."""
+        """Fit on labelled replies (sorted by id first, so the folds do not depend on their order)."""
+        examples = sorted(examples, key=lambda e: e.id)
         tax = self.taxonomy
         x = self._x([e.text for e in examples], fit=True)
         groups = {

@@ -944,7 +944,7 @@ def scan(text: str, rules: Iterable[SafetyRule] = RULES, language: str | None = 
 
     Example:
         >>> [c.rule for c in scan("he's outside now banging on the door")]
-        ['en.suspect_present', 'en.door_attack']
+        ['en.suspect_present', 'en.door_attack', 'en.happening_now']
         >>> scan("he used to turn up outside my house but that stopped")
         ()
     """

@@ -298,6 +298,7 @@ def finish(
         "thresholds": provisional.to_json(),
     }
     save_file(tensors, str(out / WEIGHTS_FILE))
+    (out / WEIGHTS_FILE).chmod(0o644)
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     clf = load_classifier(out)
     thresholds = tune_thresholds(clf.probabilities([e.text for e in splits.val]), splits.val)

@@ -37,7 +37,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from measure import free_port, log_tail, percentile, process_cpu_seconds, runqueue_wait_seconds
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,6 @@ from tests.support.twilio_standin import (  # noqa: E402
     fixture_form,
 )
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 60.0
 MAX_IN_FLIGHT = 512
@@ -82,44 +81,12 @@ QUESTION = "Did the officers listen to you and treat you with respect? Reply YES
 # --- measuring ----------------------------------------------------------------------------------------
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of one process, from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def process_cpu_wait_seconds(pid: int) -> float:
-    """Seconds the process's threads spent runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int((task / "schedstat").read_text().split()[1])
-    return total / 1e9
-
-
 def load_average() -> str:
     """The 1-, 5- and 15-minute load averages."""
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "unknown"
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by the nearest-rank method; NaN for no values."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def machine() -> dict[str, str]:
@@ -227,14 +194,6 @@ async def running_server(workdir: Path, api_base_url: str, send_rate: float,
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    """The end of the server's log, for error messages."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -384,17 +343,17 @@ async def bench_webhooks(options: Options, workdir: Path, standin: TwilioStandIn
             setup = await start_sms_surveys(http, server, options.victims) if options.victims else 0.0
             warm = await closed_loop(http, url, items[:200], 8, 5)
             rest = items[200:]
-            cpu, waited = process_cpu_seconds(server.pid), process_cpu_wait_seconds(server.pid)
+            cpu, waited = process_cpu_seconds(server.pid), runqueue_wait_seconds(server.pid)
             closed = await closed_loop(http, url, rest, options.concurrency, options.duration)
             closed.server_cpu = process_cpu_seconds(server.pid) - cpu
-            closed.server_waited = process_cpu_wait_seconds(server.pid) - waited
+            closed.server_waited = runqueue_wait_seconds(server.pid) - waited
             phases.append(closed)
             rest = rest[closed.sent:]
             await wait_processed(server.db_path, 60)  # start the open phase from a quiet server
-            cpu, waited = process_cpu_seconds(server.pid), process_cpu_wait_seconds(server.pid)
+            cpu, waited = process_cpu_seconds(server.pid), runqueue_wait_seconds(server.pid)
             opened = await open_loop(http, url, rest, options.rate, options.duration, rng)
             opened.server_cpu = process_cpu_seconds(server.pid) - cpu
-            opened.server_waited = process_cpu_wait_seconds(server.pid) - waited
+            opened.server_waited = runqueue_wait_seconds(server.pid) - waited
             phases.append(opened)
         unprocessed = await wait_processed(server.db_path, 60)
         acked = {sid for p in (warm, *phases) for sid in p.acked}

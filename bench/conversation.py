@@ -55,7 +55,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -71,11 +70,11 @@ from typing import Any, BinaryIO
 import aiohttp
 import asyncpg
 import yaml
+from measure import CLK_TCK, free_port, log_tail, percentile, process_cpu_seconds, runqueue_wait_seconds
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: The fewest replies any shipped survey takes to finish (used to size the pool of invitations).
 MIN_REPLIES_PER_SURVEY = 4
 SETUP_CONCURRENCY = 16
@@ -124,22 +123,6 @@ def choose_reply(prompt: dict[str, Any] | None, rng: random.Random) -> str:
 # --- measuring --------------------------------------------------------------------------------------
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of one process, from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def runqueue_wait_seconds(pid: int) -> float:
-    """How long the process's threads were ready to run but waited for a CPU (other processes had them)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int((task / "schedstat").read_text().split()[1])
-    return total / 1e9
-
-
 def cluster_cpu_seconds(postmaster: int) -> float:
     """CPU seconds of a PostgreSQL cluster: the postmaster, its live children and the children it has reaped.
 
@@ -160,14 +143,6 @@ def cluster_cpu_seconds(postmaster: int) -> float:
         elif int(fields[1]) == postmaster:
             total += (int(fields[11]) + int(fields[12])) / CLK_TCK
     return total
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by the nearest-rank method; NaN for no values."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 @dataclass
@@ -377,14 +352,6 @@ async def open_loop(http: aiohttp.ClientSession, origin: str, pool: Pool, rng: r
 # --- the server under test --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def feedbackbot_command() -> list[str]:
     """The ``feedbackbot`` console script of this virtual environment (or the module, if not installed)."""
     script = Path(sys.executable).parent / "feedbackbot"
@@ -426,14 +393,6 @@ async def run_command(args: Sequence[str], *, env: dict[str, str] | None = None)
 def open_log(path: Path) -> BinaryIO:
     """A new log file for the server's output."""
     return path.open("wb")
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    """The end of a log file, for error messages."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 @contextlib.asynccontextmanager

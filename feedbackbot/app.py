@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -70,7 +71,8 @@ def _classifier_loader(settings: Settings) -> Callable[[], Classifier]:
     if settings.classifier == "keywords":
         return KeywordClassifier
     if settings.classifier == "model":
-        return load_classifier
+        # One torch thread: replies are classified one at a time, and the event loop keeps the other core.
+        return functools.partial(load_classifier, threads=1)
     raise SettingsError(f"FEEDBACKBOT_CLASSIFIER must be model or keywords, got {settings.classifier!r}")
 
 

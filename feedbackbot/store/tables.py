@@ -251,3 +251,174 @@ class ChannelLink(SQLModel, table=True):
     created_at: datetime = _ts()
     used_at: datetime | None = _ts(nullable=True)
     bound_address: str | None = Field(default=None, max_length=340)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: administrator, supervisor, officer or board member."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    role: str = Field(max_length=16)
+    officer_ref: str | None = Field(default=None, max_length=64, unique=True)
+    supervisor_ref: str | None = Field(default=None, max_length=64, index=True)
+    teams: list[str] = _json(list)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    password_changed_at: datetime = _ts()
+    last_login_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    ended_reason: str | None = Field(default=None, max_length=32)
+    client_address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, kept for throttling by username and by client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username", "username", "at"),
+        Index("ix_login_attempts_client", "client_address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    client_address: str | None = Field(default=None, max_length=64)
+    succeeded: bool = False
+    at: datetime = _ts()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: every view of victim data and every action, by whom, when and with what outcome."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_user", "user_id", "at"),
+        Index("ix_audit_object", "object_type", "object_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    username: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=16)
+    action: str = Field(max_length=64)
+    object_type: str | None = Field(default=None, max_length=32)
+    object_id: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(default="ok", max_length=16)
+    client_address: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = _json(dict)
+
+
+class WorkItem(SQLModel, table=True):
+    """A piece of feedback routed to one target (an officer or a team queue), with its SLA and state."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("feedback_item_id", "target_kind", "target_ref", name="uq_work_item_target"),
+        Index("ix_work_items_target", "target_kind", "target_ref", "status", "due_at"),
+        Index("ix_work_items_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_item_id: int = Field(foreign_key="feedback_items.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    session_id: int | None = Field(default=None, foreign_key="survey_sessions.id")
+    touchpoint: str | None = Field(default=None, max_length=64)
+    rule_id: str = Field(max_length=64)
+    purpose: str = Field(default="action", max_length=16)
+    priority: str = Field(default="normal", max_length=16)
+    target_kind: str = Field(max_length=16)
+    target_ref: str = Field(max_length=64)
+    owner_user_id: int | None = Field(default=None, foreign_key="users.id")
+    status: str = Field(default="new", max_length=16)
+    sla_minutes: int | None = None
+    working_hours: bool = False
+    due_at: datetime | None = _ts(nullable=True)
+    escalation_level: int = 0
+    escalated_at: datetime | None = _ts(nullable=True)
+    escalate_to_kind: str | None = Field(default=None, max_length=16)
+    escalate_to_ref: str | None = Field(default=None, max_length=64)
+    reassigned_to_id: int | None = Field(default=None)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="users.id")
+    resolved_at: datetime | None = _ts(nullable=True)
+    resolved_by: int | None = Field(default=None, foreign_key="users.id")
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    version: int = 0
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class WorkItemEvent(SQLModel, table=True):
+    """The history of a work item: created, acknowledged, note, reassigned, replied, escalated and resolved."""
+
+    __tablename__ = "work_item_events"
+    __table_args__ = (Index("ix_work_item_events_item", "work_item_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_item_id: int = Field(foreign_key="work_items.id")
+    at: datetime = _ts()
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=32)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    detail: dict[str, Any] = _json(dict)
+
+
+class Notification(SQLModel, table=True):
+    """A message to staff about a work item (email, SMS or webhook); never carries victim text or identity."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_item_id: int = Field(foreign_key="work_items.id", index=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=320)
+    kind: str = Field(default="new_item", max_length=32)
+    sequence: int = 0
+    status: str = Field(default="queued", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    error_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class ClassificationCorrection(SQLModel, table=True):
+    """An officer's correction of a reply's tags, kept for retraining."""
+
+    __tablename__ = "classification_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_item_id: int = Field(foreign_key="feedback_items.id", index=True)
+    work_item_id: int | None = Field(default=None, foreign_key="work_items.id")
+    user_id: int = Field(foreign_key="users.id")
+    at: datetime = _ts()
+    before: dict[str, Any] = _json(dict)
+    after: dict[str, Any] = _json(dict)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -358,6 +358,10 @@ def feedbackbot_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "feedbackbot.cli"]
 
 
+#: Which classifier the server reads free-text replies with (``--classifier``).
+SERVER_CLASSIFIER = {"name": "model"}
+
+
 def server_environment(database_url: str, port: int, api_key: str, log_level: str) -> dict[str, str]:
     """The environment for the server: ours only (no FEEDBACKBOT_* from the caller), quiet hours off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
@@ -369,6 +373,7 @@ def server_environment(database_url: str, port: int, api_key: str, log_level: st
         FEEDBACKBOT_API_KEYS=f"bench:{api_key}",
         FEEDBACKBOT_QUIET_HOURS="",
         FEEDBACKBOT_LOG_LEVEL=log_level,
+        FEEDBACKBOT_CLASSIFIER=SERVER_CLASSIFIER["name"],
     )
     return env
 
@@ -570,6 +575,7 @@ class Options:
     server_log_level: str
     seed: int
     json_path: Path | None
+    classifier: str = "model"
 
 
 def event_body(n: int, touchpoint: str, run: str) -> dict[str, Any]:
@@ -846,6 +852,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
                         "$FEEDBACKBOT_BENCH_POSTGRES_URL; without it a private cluster is started)")
     p.add_argument("--server-log-level", default="INFO",
                    help="the server's FEEDBACKBOT_LOG_LEVEL (INFO, the default, writes one access line per request)")
+    p.add_argument("--classifier", choices=("model", "keywords"), default="model",
+                   help="the server's classifier: the shipped transformer (default) or the keyword stand-in, "
+                        "to measure the conversation core without the model's CPU")
     p.add_argument("--seed", type=int, default=1, help="seed for the victims' choices and arrival times")
     p.add_argument("--json", dest="json_path", type=Path, default=None, help="also write the results here")
     a = p.parse_args(argv)
@@ -864,7 +873,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(databases=databases, concurrency=a.concurrency, duration=a.duration, max_replies=a.max_replies,
                    warmup=a.warmup, warmup_replies=a.warmup_replies, rates=rates, max_in_flight=a.max_in_flight,
                    postgres_url=a.postgres_url, server_log_level=a.server_log_level, seed=a.seed,
-                   json_path=a.json_path)
+                   json_path=a.json_path, classifier=a.classifier)
 
 
 async def run(options: Options) -> int:
@@ -873,6 +882,8 @@ async def run(options: Options) -> int:
     if task is not None:  # SIGTERM stops the run like Ctrl+C: servers and clusters are shut down on the way out
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     info = machine()
+    SERVER_CLASSIFIER["name"] = options.classifier
+    print(f"classifier: {options.classifier}", flush=True)
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, Python {info['python']}, "
           f"Linux {info['kernel']}; {info['date']}; load average {info['load']}", flush=True)
     if float(info["load"].split()[0] if info["load"] != "unknown" else 0) > 0.5:

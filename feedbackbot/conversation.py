@@ -8,10 +8,10 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,9 +26,9 @@ from .flows.render import render_prompt, render_text
 from .messages import Address, Channel, InboundMessage
 from .nlp.types import Classification
 from .settings import Settings
+from .store import rows
 from .store.db import Database
 from .store.tables import (
-    Answer,
     Case,
     ChannelLink,
     Contact,
@@ -40,6 +40,7 @@ from .store.tables import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Channels the victim's own device reads from us (no provider to push through).
 PULL_CHANNELS = frozenset({Channel.WEB.value})
@@ -76,6 +77,114 @@ class Received:
     new: bool
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A stored inbound message as the conversation reads it."""
+
+    id: int
+    channel: str
+    address: str
+    provider_id: str | None
+    text: str
+    media: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class InvitationRef:
+    """What a turn needs of the survey's invitation."""
+
+    touchpoint: str | None
+    status: str | None
+
+
+class SurveyFields(Protocol):
+    """What a turn reads of a survey session (an ORM row or a SurveyRef)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def invitation_id(self) -> int | None: ...
+    @property
+    def contact_id(self) -> int: ...
+    @property
+    def case_id(self) -> int | None: ...
+    @property
+    def flow_id(self) -> str: ...
+    @property
+    def flow_version(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def last_inbound_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+class ContactFields(Protocol):
+    """What a turn reads of a contact (an ORM row or a ContactRef)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def opted_out_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class SurveyRef:
+    """A survey session read with SQLAlchemy Core on the reply path."""
+
+    id: int | None
+    invitation_id: int | None
+    contact_id: int
+    case_id: int | None
+    flow_id: str
+    flow_version: int
+    channel: str
+    address: str
+    version: int
+    last_inbound_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    """A contact read with SQLAlchemy Core on the reply path."""
+
+    id: int | None
+    language: str
+    opted_out_at: datetime | None
+
+
+def _inbound_row(inbound: InboundMessage) -> Message:
+    return Message(direction="in", channel=inbound.channel.value, address=str(inbound.address),
+                   provider_id=inbound.provider_id, text=inbound.text, status="received", quick_replies=[],
+                   media=[{"type": t} for t in inbound.media_types], created_at=inbound.received_at,
+                   updated_at=inbound.received_at)
+
+
+def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:
+    return Inbound(int(row.id), row.channel, row.address, row.provider_id, row.text, list(row.media or []))
+
+
+def _outbound_values(channel: str, address: str, contact_id: int | None, text: str, purpose: str, now: datetime,
+                     session_id: int | None = None, step_id: str | None = None,
+                     quick_replies: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """The columns of a message to a victim: queued for the outbox, or already "sent" on a pull channel."""
+    pull = channel in PULL_CHANNELS
+    return {"direction": "out", "channel": channel, "address": address, "contact_id": contact_id,
+            "session_id": session_id, "provider_id": None, "text": text, "quick_replies": list(quick_replies),
+            "media": [], "step_id": step_id, "purpose": purpose, "status": "sent" if pull else "queued",
+            "error_code": None, "error_reason": None, "attempts": 0, "next_attempt_at": None if pull else now,
+            "claimed_at": None, "in_reply_to": None, "created_at": now, "updated_at": now,
+            "sent_at": now if pull else None, "delivered_at": None}
+
+
 def case_context(case: Case | None, settings: Settings) -> dict[str, str]:
     """Placeholder values for a case (missing values fall back to the documented defaults)."""
     context = {"force_name": settings.force_name}
@@ -109,29 +218,16 @@ class Conversation:
 
     async def receive(self, inbound: InboundMessage) -> Received:
         """Commit an inbound message before anything else; a repeat of the same provider id is not stored again."""
-        address = str(inbound.address)
-        try:
-            async with self.db.session() as s:
-                existing = (await s.exec(select(Message.id).where(
-                    Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
-                if existing is not None:
-                    return Received(existing, False)
-                row = Message(direction="in", channel=inbound.channel.value, address=address,
-                              provider_id=inbound.provider_id, text=inbound.text, status="received",
-                              quick_replies=[], media=[{"type": t} for t in inbound.media_types],
-                              created_at=inbound.received_at, updated_at=inbound.received_at)
-                s.add(row)
-                await s.flush()
-                assert row.id is not None
-                return Received(row.id, True)
-        except IntegrityError:
-            # Two deliveries of one message raced; the other one stored it.
-            async with self.db.session() as s:
-                existing = (await s.exec(select(Message.id).where(
-                    Message.channel == inbound.channel.value, Message.provider_id == inbound.provider_id))).first()
-            if existing is None:
-                raise
-            return Received(existing, False)
+        row = _inbound_row(inbound)
+        async with self.db.session() as s:
+            conn = await s.connection()
+            new_id = await rows.insert_unless_duplicate(conn, rows.MESSAGES, row, ("channel", "provider_id"))
+            if new_id is not None:
+                return Received(new_id, True)
+            # A repeat (or a concurrent delivery of the same message, which stored it first).
+            existing = (await conn.execute(rows.MESSAGE_ID_BY_PROVIDER, {
+                "channel": row.channel, "provider_id": row.provider_id})).scalar_one()
+            return Received(int(existing), False)
 
     async def classify_on_arrival(self, message_id: int, text: str) -> None:
         """Read a reply's words before it is processed, so danger changes this very turn."""
@@ -148,6 +244,63 @@ class Conversation:
         if lock is None:
             lock = self._locks[address] = asyncio.Lock()
         return lock
+
+    async def reply_in_one_turn(self, inbound: InboundMessage, reading: Classification | None,
+                                read_back: Callable[[AsyncConnection, int], Awaitable[T]]) -> tuple[Received, T]:
+        """Store a reply, carry it out and read the answer back, all in one transaction.
+
+        For channels whose HTTP response is the acknowledgement (the web chat): the victim hears back only
+        once everything is committed, and one transaction instead of three keeps a reply cheap. ``reading``
+        is the reply's classification, made before the transaction so the model never holds a lock. If
+        anything goes wrong the reply is stored on its own first and processed the usual way, so a failure
+        in a survey step never loses what the victim wrote.
+        """
+        address = str(inbound.address)
+        lock = self._lock(address)
+        try:
+            async with lock:
+                now = self.clock.now()
+                async with self.db.session() as s:
+                    conn = await s.connection()
+                    new_id = await rows.insert_unless_duplicate(conn, rows.MESSAGES, _inbound_row(inbound),
+                                                                ("channel", "provider_id"))
+                    if new_id is not None and reading is not None:
+                        self._classified[new_id] = reading
+                    received = Received(new_id, True) if new_id is not None else Received(int((await conn.execute(
+                        rows.MESSAGE_ID_BY_PROVIDER, {"channel": inbound.channel.value,
+                                                      "provider_id": inbound.provider_id})).scalar_one()), False)
+                    while True:
+                        pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
+                        if not pending:
+                            break
+                        await self._process(s, _inbound(pending[0]), now)
+                        if len(pending) == 1:
+                            break
+                    answer = await read_back(conn, received.message_id)
+            return received, answer
+        except Exception as exc:
+            if not isinstance(exc, StaleSession):
+                log.exception("a reply from %s could not be carried out in one turn; storing it first",
+                              inbound.channel.value)
+            received = await self.receive(inbound)
+            if received.new and reading is not None:
+                self._classified[received.message_id] = reading
+            await self.process_pending(address)
+            async with self.db.session() as s:
+                return received, await read_back(await s.connection(), received.message_id)
+        finally:
+            if not lock.locked() and self._locks.get(address) is lock:
+                del self._locks[address]
+
+    async def read_reply(self, text: str) -> Classification | None:
+        """Classify a reply's words before it is stored, if it has any; None when there is nothing to read."""
+        if self.classify is None or not needs_reading(text):
+            return None
+        try:
+            return await self.classify(text)
+        except Exception:
+            log.exception("classifying a reply on arrival failed; left for the worker")
+            return None
 
     async def process_pending(self, address: str) -> list[int]:
         """Process every stored, unprocessed message from ``address`` in order; returns the outbound ids made."""
@@ -179,16 +332,17 @@ class Conversation:
         usual case (one reply) needs no further transaction to find the queue empty. A message stored after
         this transaction began is not missed: whoever stores a message calls ``process_pending`` for its
         address afterwards (waiting for this lock), and the scheduler's recovery pass picks up any message
-        whose process stopped in between.
+        whose process stopped in between. The usual path runs SQLAlchemy Core statements (a reply is about
+        eight of them); the ORM is used only on the rare paths.
         """
         now = self.clock.now()
         async with self.db.session() as s:
-            pending = (await s.exec(select(Message).where(
-                Message.direction == "in", Message.address == address, Message.status == "received",
-            ).order_by(col(Message.id)).limit(2))).all()
+            conn = await s.connection()
+            pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
             if not pending:
                 return False
-            msg = pending[0]
+            first = pending[0]
+            msg = _inbound(first)
             try:
                 made = await self._process(s, msg, now)
             except StaleSession as stale:
@@ -197,36 +351,39 @@ class Conversation:
         created.extend(made)
         return len(pending) > 1
 
-    async def _process(self, s: AsyncSession, msg: Message, now: datetime) -> list[int]:
-        # The session, its contact and its invitation in one query; the gets below find them loaded.
-        found = (await s.exec(
-            select(SurveySession, Contact, Invitation)
-            .join(Contact, col(Contact.id) == SurveySession.contact_id)
-            .outerjoin(Invitation, col(Invitation.id) == SurveySession.invitation_id)
-            .where(SurveySession.address == msg.address, SurveySession.status == engine.ACTIVE)
-            .order_by(col(SurveySession.id).desc()).limit(1))).first()
-        survey = found[0] if found is not None else None
-        contact = await self._contact_for(s, msg.address, survey)
-        msg.contact_id = contact.id if contact else None
-        msg.status = "processed"
-        msg.updated_at = now
-        if contact is not None and msg.channel != Channel.WEB.value:
+    async def _process(self, s: AsyncSession, msg: Inbound, now: datetime) -> list[int]:
+        conn = await s.connection()
+        # The active survey, its contact and its invitation in one query.
+        found = (await conn.execute(rows.ACTIVE_SURVEY_AT, {"address": msg.address})).first()
+        if found is None or found.opted_out_at is not None:
+            known = await self._contact_for(s, msg.address, found.contact_id if found is not None else None)
+            await conn.execute(rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
+                                                     "contact_id": known.id if known else None, "updated_at": now})
+            if known is not None and msg.channel != Channel.WEB.value:
+                await self._touch_address(s, msg.address, now)
+            return await self._outside_survey(s, msg, known, now)
+        survey = SurveyRef(id=found.id, invitation_id=found.invitation_id, contact_id=found.contact_id,
+                           case_id=found.case_id, flow_id=found.flow_id, flow_version=found.flow_version,
+                           channel=found.channel, address=found.address, version=found.version,
+                           last_inbound_at=now, ended_at=found.ended_at)
+        contact = ContactRef(id=found.contact_id, language=found.language, opted_out_at=None)
+        invitation = InvitationRef(found.touchpoint, found.invitation_status) if found.invitation_id else None
+        await conn.execute(rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
+                                                 "contact_id": contact.id, "session_id": survey.id, "updated_at": now})
+        if msg.channel != Channel.WEB.value:
             await self._touch_address(s, msg.address, now)
-        if survey is not None and contact is not None and contact.opted_out_at is None:
-            msg.session_id = survey.id
-            flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
-            state = engine.SessionState.from_json(survey.state)
-            if msg.media and not msg.text.strip():
-                return await self._media_only(s, msg, survey, contact, flow, state, now)
-            sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
-            survey.last_inbound_at = now
-            reading = await self._reading(msg)
-            if reading is not None and reading.risk == "urgent":
-                sprint = self._safety_turn(sprint, msg.text, reading)
-            return await self._apply(s, survey, contact, sprint, now, inbound=msg, reading=reading)
-        return await self._outside_survey(s, msg, contact, now)
+        flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
+        state = engine.SessionState.from_json(found.state)
+        if msg.media and not msg.text.strip():
+            return await self._media_only(s, msg, survey, contact, flow, state, now)
+        sprint = engine.resume(flow, self.phrases, state, engine.MessageResume(msg.text, now))
+        reading = await self._reading(msg)
+        if reading is not None and reading.risk == "urgent":
+            sprint = self._safety_turn(sprint, msg.text, reading)
+        return await self._apply(s, survey, contact, sprint, now, inbound=msg, reading=reading,
+                                 invitation=invitation)
 
-    async def _reading(self, msg: Message) -> Classification | None:
+    async def _reading(self, msg: Inbound) -> Classification | None:
         """The classification made on arrival, or one made now (after a restart lost it)."""
         reading = self._classified.pop(msg.id or 0, None)
         if reading is None and self.classify is not None and needs_reading(msg.text):
@@ -249,14 +406,14 @@ class Conversation:
             state = replace(state, status=PAUSED, reminder_at=None, expires_at=None)
         return engine.Sprint(state, tuple(events))
 
-    async def _media_only(self, s: AsyncSession, msg: Message, survey: SurveySession, contact: Contact,
+    async def _media_only(self, s: AsyncSession, msg: Inbound, survey: SurveyRef, contact: ContactRef,
                           flow: Flow, state: engine.SessionState, now: datetime) -> list[int]:
         """A voice note, photo or sticker: kept for a person, and the victim told typed replies are easiest."""
         kinds = ", ".join(m.get("type", "attachment") for m in msg.media)
         s.add(FeedbackItem(contact_id=contact.id, case_id=survey.case_id, session_id=survey.id, message_id=msg.id,
                            step_id=state.step, prompted=False, text=f"[{kinds}]", classification={},
                            created_at=now))
-        survey.last_inbound_at = now
+        await s.exec(update(SurveySession).where(col(SurveySession.id) == survey.id).values(last_inbound_at=now))
         context = dict(state.context)
         out = [self._outbound(survey.channel, survey.address, contact.id,
                               self.phrases.say("media_received", state.language, context), "media_received", now,
@@ -274,9 +431,9 @@ class Conversation:
         self.outbox_ready.set()
         return [row.id for row in out if row.id is not None]
 
-    async def _contact_for(self, s: AsyncSession, address: str, survey: SurveySession | None) -> Contact | None:
-        if survey is not None:
-            return await s.get(Contact, survey.contact_id)
+    async def _contact_for(self, s: AsyncSession, address: str, contact_id: int | None) -> Contact | None:
+        if contact_id is not None:
+            return await s.get(Contact, contact_id)
         parsed = Address.parse(address)
         row = (await s.exec(select(ContactAddress).where(
             ContactAddress.channel == parsed.channel.value, ContactAddress.path == parsed.path))).first()
@@ -295,7 +452,7 @@ class Conversation:
             col(ContactAddress.channel) == parsed.channel.value, col(ContactAddress.path) == parsed.path,
         ).values(last_inbound_at=now))
 
-    async def _outside_survey(self, s: AsyncSession, msg: Message, contact: Contact | None,
+    async def _outside_survey(self, s: AsyncSession, msg: Inbound, contact: Contact | None,
                               now: datetime) -> list[int]:
         """A message with no survey running: keywords still work, and words are kept for a person."""
         keyword = parse_keyword(msg.text)
@@ -354,7 +511,7 @@ class Conversation:
         return (await s.exec(select(Invitation.case_id).where(Invitation.contact_id == contact.id)
                              .order_by(col(Invitation.id).desc()).limit(1))).first()
 
-    async def _may_send_no_survey(self, s: AsyncSession, msg: Message, now: datetime) -> bool:
+    async def _may_send_no_survey(self, s: AsyncSession, msg: Inbound, now: datetime) -> bool:
         last = (await s.exec(select(Message.created_at).where(
             Message.direction == "out", Message.address == msg.address, Message.purpose == "no_survey",
         ).order_by(col(Message.id).desc()).limit(1))).first()
@@ -391,7 +548,7 @@ class Conversation:
             s.add(survey)
             await s.flush()
             inv.status, inv.sent_at = "sent", now
-            return await self._apply(s, survey, contact, sprint, now, inbound=None, new=True)
+            return await self._apply(s, survey, contact, sprint, now, inbound=None)
 
     async def _invite_to_telegram(self, s: AsyncSession, inv: Invitation, contact: Contact, case: Case | None,
                                   now: datetime) -> list[int]:
@@ -452,83 +609,86 @@ class Conversation:
     def _outbound(self, channel: str, address: str, contact_id: int | None, text: str, purpose: str,
                   now: datetime, session_id: int | None = None, step_id: str | None = None,
                   quick_replies: Sequence[dict[str, str]] = ()) -> Message:
-        pull = channel in PULL_CHANNELS
-        return Message(direction="out", channel=channel, address=address, contact_id=contact_id,
-                       session_id=session_id, text=text, purpose=purpose, step_id=step_id,
-                       quick_replies=list(quick_replies), media=[], status="sent" if pull else "queued",
-                       next_attempt_at=None if pull else now, created_at=now, updated_at=now,
-                       sent_at=now if pull else None)
+        return Message(**_outbound_values(channel, address, contact_id, text, purpose, now, session_id, step_id,
+                                          quick_replies))
 
-    async def _apply(self, s: AsyncSession, survey: SurveySession, contact: Contact, sprint: engine.Sprint,
-                     now: datetime, *, inbound: Message | None, new: bool = False,
-                     reading: Classification | None = None) -> list[int]:
-        out: list[Message] = []
-        touchpoint = None
-        if survey.invitation_id is not None:
-            inv = await s.get(Invitation, survey.invitation_id)
-            touchpoint = inv.touchpoint if inv else None
-        else:
-            inv = None
+    async def _apply(self, s: AsyncSession, survey: SurveyFields, contact: ContactFields, sprint: engine.Sprint,
+                     now: datetime, *, inbound: Inbound | None, reading: Classification | None = None,
+                     invitation: InvitationRef | None = None) -> list[int]:
+        """Carry out the engine's events and move the session on, in the caller's transaction.
+
+        The session row is updated only if it is still at the version read (else StaleSession, and the whole
+        transaction is retried); everything here is SQLAlchemy Core, so pending ORM changes are flushed first.
+        """
+        if s.new or s.dirty or s.deleted:
+            await s.flush()
+        conn = await s.connection()
+        if invitation is None and survey.invitation_id is not None:
+            found = (await conn.execute(rows.INVITATION_FACTS, {"invitation_id": survey.invitation_id})).first()
+            invitation = InvitationRef(found.touchpoint, found.status) if found is not None else None
+        touchpoint = invitation.touchpoint if invitation is not None else None
+        invitation_status: str | None = None
+        out: list[dict[str, Any]] = []
+        ended_at = survey.ended_at
         for event in sprint.events:
             if isinstance(event, engine.MsgCreated):
-                row = self._outbound(survey.channel, survey.address, contact.id, event.text, event.purpose, now,
-                                     survey.id, event.step_id,
-                                     [{"text": q.text, "label": q.label} for q in event.quick_replies])
+                row = _outbound_values(survey.channel, survey.address, contact.id, event.text, event.purpose, now,
+                                       survey.id, event.step_id,
+                                       [{"text": q.text, "label": q.label} for q in event.quick_replies])
                 # Threading: our answer replies to the victim's message (email In-Reply-To).
-                row.in_reply_to = inbound.provider_id if inbound is not None else None
+                row["in_reply_to"] = inbound.provider_id if inbound is not None else None
                 out.append(row)
             elif isinstance(event, engine.AnswerSaved):
-                s.add(Answer(session_id=survey.id or 0, contact_id=contact.id or 0, case_id=survey.case_id,
-                             message_id=inbound.id if inbound else None, flow_id=survey.flow_id,
-                             flow_version=survey.flow_version, step_id=event.step_id, kind=event.kind,
-                             value=event.value, value_num=event.number, skipped=event.skipped, created_at=now))
+                await rows.insert_returning_id(conn, rows.ANSWERS, {
+                    "session_id": survey.id or 0, "contact_id": contact.id or 0, "case_id": survey.case_id,
+                    "message_id": inbound.id if inbound else None, "flow_id": survey.flow_id,
+                    "flow_version": survey.flow_version, "step_id": event.step_id, "kind": event.kind,
+                    "value": event.value, "value_num": event.number, "skipped": event.skipped, "created_at": now})
             elif isinstance(event, engine.FeedbackReceived):
-                s.add(feedback_item(reading, now, contact_id=contact.id, case_id=survey.case_id,
-                                    session_id=survey.id, message_id=inbound.id if inbound else None,
-                                    step_id=event.step_id, touchpoint=touchpoint, prompted=event.prompted,
-                                    text=event.text))
+                item = feedback_item(reading, now, contact_id=contact.id, case_id=survey.case_id,
+                                     session_id=survey.id, message_id=inbound.id if inbound else None,
+                                     step_id=event.step_id, touchpoint=touchpoint, prompted=event.prompted,
+                                     text=event.text)
+                item.id = await rows.insert_returning_id(conn, rows.FEEDBACK, item)
             elif isinstance(event, engine.OptedOut):
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):
-                contact.language = event.language
-                contact.updated_at = now
+                await conn.execute(rows.UPDATE_CONTACT, {"contact_id": contact.id, "language": event.language,
+                                                         "updated_at": now})
             elif isinstance(event, engine.RunEnded):
-                survey.ended_at = now
-                if inv is not None:
-                    inv.status = {"completed": "completed", "expired": "expired"}.get(event.status, event.status)
+                ended_at = now
+                if invitation is not None:
+                    invitation_status = {"completed": "completed", "expired": "expired"}.get(event.status,
+                                                                                            event.status)
         state = sprint.state
-        values: dict[str, Any] = {
-            "state": state.to_json(), "status": state.status, "current_step": state.step,
-            "language": state.language, "reminder_at": state.reminder_at, "expires_at": state.expires_at,
-            "updated_at": now, "ended_at": survey.ended_at, "last_inbound_at": survey.last_inbound_at,
-            "version": survey.version + 1,
-        }
-        if inv is not None and state.status == engine.ACTIVE and inbound is not None and inv.status == "sent":
-            inv.status = "started"
-        if new:
-            for key, value in values.items():
-                setattr(survey, key, value)
-        else:
-            s.expunge(survey)
-            # The session object was just expunged, so there is nothing in memory to synchronise.
-            result = await s.exec(update(SurveySession).where(
-                col(SurveySession.id) == survey.id, col(SurveySession.version) == survey.version,
-            ).values(**values).execution_options(synchronize_session=False))
-            if result.rowcount != 1:
-                raise StaleSession(str(survey.id))
-        for row in out:
-            s.add(row)
-        await s.flush()
-        if any(row.status == "queued" for row in out):
+        result = await conn.execute(rows.UPDATE_SURVEY_AT_VERSION, {
+            "survey_id": survey.id, "at_version": survey.version, "state": state.to_json(), "status": state.status,
+            "current_step": state.step, "language": state.language, "reminder_at": state.reminder_at,
+            "expires_at": state.expires_at, "updated_at": now, "ended_at": ended_at,
+            "last_inbound_at": survey.last_inbound_at, "version": survey.version + 1})
+        if result.rowcount != 1:
+            raise StaleSession(str(survey.id))
+        if invitation is not None and invitation_status is None and state.status == engine.ACTIVE \
+                and inbound is not None and invitation.status == "sent":
+            invitation_status = "started"
+        if invitation_status is not None and survey.invitation_id is not None:
+            await conn.execute(rows.UPDATE_INVITATION, {"invitation_id": survey.invitation_id,
+                                                        "status": invitation_status})
+        made = [await rows.insert_returning_id(conn, rows.MESSAGES, row) for row in out]
+        if any(row["status"] == "queued" for row in out):
             self.outbox_ready.set()
-        return [row.id for row in out if row.id is not None]
+        return made
 
-    async def _opt_out(self, s: AsyncSession, contact: Contact, channel: str, now: datetime,
+    async def _opt_out(self, s: AsyncSession, contact: ContactFields, channel: str, now: datetime,
                        except_session: int | None = None) -> None:
         """Honour STOP at once and for good, on every channel: end surveys, cancel invitations and sends."""
-        contact.opted_out_at = now
-        contact.opted_out_channel = channel
-        contact.updated_at = now
+        if isinstance(contact, Contact):
+            contact.opted_out_at = now
+            contact.opted_out_channel = channel
+            contact.updated_at = now
+        else:
+            await s.exec(update(Contact).where(col(Contact.id) == contact.id).values(
+                opted_out_at=now, opted_out_channel=channel, updated_at=now))
         ended = update(SurveySession).where(
             col(SurveySession.contact_id) == contact.id, col(SurveySession.status) == engine.ACTIVE)
         if except_session is not None:

@@ -3,24 +3,71 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlmodel import col, select
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..clock import Clock
 from ..conversation import Conversation
 from ..messages import Address, Channel, InboundMessage, OutboundMessage, SendResult
 from ..settings import Settings
+from ..store import rows
 from ..store.db import Database
-from ..store.tables import Invitation, Message, SurveySession
 from ..web.render import Pages
 
 MAX_REPLY_CHARS = 2000
 
 
-def _message_json(row: Message) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ChatLine:
+    """One message of the conversation as the chat page shows it."""
+
+    id: int
+    direction: str
+    text: str
+    quick_replies: list[dict[str, str]]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatInvitation:
+    """What the chat needs of an invitation; never changes once the survey has started, so it is cached."""
+
+    id: int
+    token: str
+    address: str
+    channel: str
+    language: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ChatSurvey:
+    """The address's latest survey: whether it is still running, and in which language."""
+
+    status: str
+    language: str
+
+
+_m, _s, _i = rows.MESSAGES.c, rows.SURVEYS.c, rows.INVITATIONS.c
+_TRANSCRIPT = (select(_m.id, _m.direction, _m.text, _m.quick_replies, _m.created_at)
+               .where(_m.address == bindparam("address"), _m.id > bindparam("after"), _m.status != "cancelled")
+               .order_by(_m.id))
+_LATEST_SURVEY = (select(_s.status, _s.language).where(_s.address == bindparam("address"))
+                  .order_by(_s.id.desc()).limit(1))
+_INVITATION_BY_TOKEN = select(_i.id, _i.token, _i.address, _i.channel, _i.language, _i.status).where(
+    _i.token == bindparam("token"))
+#: Started invitations remembered (token -> invitation); a victim's replies then skip the lookup.
+INVITATION_CACHE_SIZE = 10_000
+
+
+def _message_json(row: ChatLine) -> dict[str, Any]:
     return {
         "id": row.id,
         "from": "victim" if row.direction == "in" else "police",
@@ -42,6 +89,7 @@ class WebChannel:
         self.pages = pages
         self.settings = settings
         self.clock = clock
+        self._invitations: OrderedDict[str, ChatInvitation] = OrderedDict()
 
     def routes(self) -> Iterable[web.AbstractRouteDef]:
         """The chat page, its form post (works without JavaScript) and its JSON endpoints."""
@@ -66,33 +114,46 @@ class WebChannel:
     async def stop(self) -> None:
         """Nothing to close."""
 
-    async def _invitation(self, request: web.Request) -> Invitation:
+    async def _invitation(self, request: web.Request) -> ChatInvitation:
         token = request.match_info["token"]
         if not (20 <= len(token) <= 64):
             raise web.HTTPNotFound()
-        async with self.db.session() as s:
-            inv = (await s.exec(select(Invitation).where(Invitation.token == token))).first()
+        cached = self._invitations.get(token)
+        if cached is not None:
+            self._invitations.move_to_end(token)
+            return cached
+        inv = await self._load_invitation(token)
         if inv is None or inv.channel != Channel.WEB.value:
             raise web.HTTPNotFound()
         if inv.status == "scheduled":
             # The victim is here now: start at once rather than make them wait for the scheduler.
-            await self.conversation.start_invitation(inv.id or 0)
-            async with self.db.session() as s:
-                refreshed = await s.get(Invitation, inv.id)
-            assert refreshed is not None
-            inv = refreshed
+            await self.conversation.start_invitation(inv.id)
+            inv = await self._load_invitation(token)
+            assert inv is not None
+        if inv.status != "scheduled":
+            self._invitations[token] = inv
+            if len(self._invitations) > INVITATION_CACHE_SIZE:
+                self._invitations.popitem(last=False)
         return inv
 
-    async def _transcript(self, address: str, after: int = 0) -> tuple[list[Message], SurveySession | None]:
+    async def _load_invitation(self, token: str) -> ChatInvitation | None:
+        async with self.db.session() as s:
+            conn = await s.connection()
+            row = (await conn.execute(_INVITATION_BY_TOKEN, {"token": token})).first()
+        return ChatInvitation(row.id, row.token, row.address, row.channel, row.language, row.status) if row else None
+
+    async def _transcript(self, address: str, after: int = 0) -> tuple[list[ChatLine], ChatSurvey | None]:
         """The messages after ``after`` and the address's latest survey, read in one transaction."""
         async with self.db.session() as s:
-            rows = (await s.exec(select(Message).where(
-                Message.address == address, col(Message.id) > after,
-                col(Message.status).not_in(["cancelled"]),
-            ).order_by(col(Message.id)))).all()
-            survey = (await s.exec(select(SurveySession).where(SurveySession.address == address)
-                                   .order_by(col(SurveySession.id).desc()).limit(1))).first()
-        return list(rows), survey
+            return await self._read_transcript(await s.connection(), address, after)
+
+    @staticmethod
+    async def _read_transcript(conn: AsyncConnection, address: str,
+                               after: int) -> tuple[list[ChatLine], ChatSurvey | None]:
+        lines = [ChatLine(r.id, r.direction, r.text, r.quick_replies, r.created_at)
+                 for r in await conn.execute(_TRANSCRIPT, {"address": address, "after": after})]
+        latest = (await conn.execute(_LATEST_SURVEY, {"address": address})).first()
+        return lines, ChatSurvey(latest.status, latest.language) if latest is not None else None
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         """The conversation so far and a reply box."""
@@ -113,19 +174,20 @@ class WebChannel:
                 and origin.rstrip("/") != self.settings.public_url.rstrip("/"):
             raise web.HTTPForbidden(text="cross-site form posts are not accepted")
 
-    async def _reply(self, inv: Invitation, text: str,
-                     client_id: str | None) -> tuple[int, list[Message], SurveySession | None]:
+    async def _reply(self, inv: ChatInvitation, text: str,
+                     client_id: str | None) -> tuple[int, list[ChatLine], ChatSurvey | None]:
         """Store and process the reply; the inbound id, the messages since it, and the latest survey."""
         text = text.strip()
         provider_id = client_id if client_id and 8 <= len(client_id) <= 64 else uuid.uuid4().hex
         inbound = InboundMessage(channel=Channel.WEB, address=Address.parse(inv.address), text=text,
                                  provider_id=f"{inv.token[:12]}:{provider_id}", received_at=self.clock.now())
-        received = await self.conversation.receive(inbound)
-        if received.new:
-            await self.conversation.classify_on_arrival(received.message_id, text)
-        await self.conversation.process_pending(inv.address)
-        rows, survey = await self._transcript(inv.address, after=received.message_id)
-        return received.message_id, rows, survey
+        reading = await self.conversation.read_reply(text)
+
+        async def read_back(conn: AsyncConnection, message_id: int) -> tuple[list[ChatLine], ChatSurvey | None]:
+            return await self._read_transcript(conn, inv.address, message_id)
+
+        received, (lines, survey) = await self.conversation.reply_in_one_turn(inbound, reading, read_back)
+        return received.message_id, lines, survey
 
     async def form_post(self, request: web.Request) -> web.StreamResponse:
         """The no-JavaScript path: store the reply, then show the page again."""

@@ -117,6 +117,10 @@ class Server:
 API_KEY = "bench-" + uuid.uuid4().hex
 
 
+#: Which classifier the server reads free-text messages with (``--classifier``).
+SERVER_CLASSIFIER = {"name": "model"}
+
+
 def server_environment(db_path: Path, port: int, api_base_url: str, send_rate: float, log_level: str) -> dict[str, str]:
     """The server's environment: ours only (no FEEDBACKBOT_* from the caller), Twilio pointed at the stand-in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDBACKBOT_", "TWILIO_"))}
@@ -126,7 +130,7 @@ def server_environment(db_path: Path, port: int, api_base_url: str, send_rate: f
         FEEDBACKBOT_LOG_LEVEL=log_level, FEEDBACKBOT_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         FEEDBACKBOT_TWILIO_AUTH_TOKEN=AUTH_TOKEN, FEEDBACKBOT_TWILIO_MESSAGING_SERVICE_SID=SERVICE_SID,
         FEEDBACKBOT_TWILIO_API_BASE_URL=api_base_url, FEEDBACKBOT_RATE_LIMITS=f"sms={send_rate:g}",
-        FEEDBACKBOT_API_KEYS=f"bench:{API_KEY}",
+        FEEDBACKBOT_API_KEYS=f"bench:{API_KEY}", FEEDBACKBOT_CLASSIFIER=SERVER_CLASSIFIER["name"],
     )
     return env
 
@@ -512,10 +516,14 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--rate", type=float, default=500.0, help="webhooks per second offered in the open phase")
     parser.add_argument("--send-rates", default="10,50", help="comma-separated sends per second to try")
     parser.add_argument("--send-seconds", type=float, default=20.0, help="seconds' worth of sends to queue")
+    parser.add_argument("--classifier", choices=("model", "keywords"), default="model",
+                        help="the server's classifier: the shipped transformer (default) or the keyword stand-in")
     parser.add_argument("--log-level", default="WARNING", help="the server's FEEDBACKBOT_LOG_LEVEL")
     parser.add_argument("--markdown", type=Path, help="write the figures as markdown here")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
+    SERVER_CLASSIFIER["name"] = args.classifier
+    print(f"classifier: {args.classifier}", flush=True)
     return Options(concurrency=args.concurrency, victims=min(1000, args.victims),
                    duration=min(120.0, args.duration), rate=args.rate,
                    send_rates=tuple(float(r) for r in args.send_rates.split(",") if r.strip()),

@@ -8,8 +8,10 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .api.events import EventsApi
 from .channels.base import ChannelRegistry
@@ -22,17 +24,23 @@ from .flows.phrases import Phrases
 from .flows.render import SAMPLE_CONTEXT
 from .flows.touchpoints import load_touchpoints
 from .inbox import Inbox
+from .insights.service import BoardInsights
 from .intake import Intake
 from .messages import Address, SendResult
 from .nlp import KeywordClassifier, load_classifier
 from .nlp.types import Classifier
+from .routing import Router, build_router
+from .routing.dispatch import NotificationDispatcher
+from .routing.escalation import EscalationWorker
 from .settings import Settings, SettingsError
 from .store.db import Database
 from .store.migrate import current_revision, head_revision, migrate
-from .store.tables import Message
+from .store.tables import FeedbackItem, Message
+from .web.board import BoardPages
 from .web.middleware import error_middleware
 from .web.render import STATIC, Pages
 from .web.simulator import Simulator
+from .web.staff_app import install_staff
 from .workers.classification import ClassificationWorker, ClassifierService
 from .workers.outbox import OutboxDispatcher
 from .workers.scheduler import Scheduler
@@ -62,6 +70,10 @@ class Services:
     outbox: OutboxDispatcher
     classifier: ClassifierService
     classification: ClassificationWorker
+    router: Router
+    escalation: EscalationWorker
+    notifications: NotificationDispatcher
+    insights: BoardInsights
 
 
 SERVICES = web.AppKey("services", Services)
@@ -109,10 +121,22 @@ def build_services(settings: Settings, clock: Clock | None = None,
     inbox.on_rescheduled = scheduler.wake
     service = ClassifierService(classifier or _classifier_loader(settings))
     conversation.classify = service.classify
-    classification = ClassificationWorker(db, service, conversation, clock)
+    router = build_router(settings)
+
+    async def route(s: AsyncSession, item: FeedbackItem, now: datetime) -> None:
+        await router.route(s, item, now=now)
+
+    conversation.route = route
+    classification = ClassificationWorker(db, service, conversation, clock, router)
     scheduler.extra_work.append(classification.run_once)
+    escalation = EscalationWorker(db, router, clock)
+    notifications = NotificationDispatcher(db, router.rules, settings, clock)
+    scheduler.extra_work.extend([escalation.run_once, notifications.run_once])
+    insights = BoardInsights(db, flows, settings, clock)
+    scheduler.extra_work.append(insights.run_once)
     return Services(settings, clock, db, flows, phrases, conversation, intake, channels, scheduler, pages,
-                    inbox, outbox, service, classification)
+                    inbox, outbox, service, classification, router=router, escalation=escalation,
+                    notifications=notifications, insights=insights)
 
 
 async def prepare_database(services: Services) -> None:
@@ -156,6 +180,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
         for adapter in services.channels:
             await adapter.stop()
         services.classifier.stop()
+        await services.notifications.close()
         await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)
@@ -172,6 +197,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
     app.router.add_routes(EventsApi(services.intake, settings, services.scheduler.wake).routes())
     for adapter in services.channels:
         app.router.add_routes(adapter.routes())
+    install_staff(app, services)
+    app.router.add_routes(BoardPages(services.insights, services.clock, settings.force_name).routes())
     if settings.simulator:
         simulator = Simulator(services.db, services.flows, services.conversation, services.pages, services.clock)
         app.router.add_routes(simulator.routes())

@@ -41,9 +41,20 @@ async def _serve(settings: Settings, on_ready: list[str] | None = None) -> None:
     from .app import SchemaOutOfDate, build_services, create_app
     from .flows.loader import FlowError
     from .logs import AccessLogger
+    from .routing import RoutingError
 
-    services = build_services(settings)
-    app = create_app(settings, services=services)
+    try:
+        services = build_services(settings)
+    except (RoutingError, FlowError, SettingsError) as exc:
+        print(f"feedbackbot: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    from .workitems.reply_templates import TemplateError
+
+    try:
+        app = create_app(settings, services=services)
+    except TemplateError as exc:
+        print(f"feedbackbot: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False)
     try:
         await runner.setup()
@@ -331,9 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--source", default="csv", help="name recorded as the events' source")
     imp.set_defaults(func=cmd_import_events)
 
+    from .accounts.cli import add_commands as add_users_commands
+    from .insights.cli import add_commands as add_board_commands
     from .nlp.cli import add_commands
+    from .routing.cli import add_commands as add_routing_commands
 
     add_commands(sub)
+    add_board_commands(sub)
+    add_routing_commands(sub)
+    add_users_commands(sub)
     return parser
 
 

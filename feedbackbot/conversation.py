@@ -213,6 +213,8 @@ class Conversation:
         #: Set by the app: classifies one reply off the event loop (None: replies wait for the worker).
         self.classify: Callable[[str], Awaitable[Classification]] | None = None
         self._classified: dict[int, Classification] = {}
+        #: Set by the app: routes a classified reply to officers and queues, in the caller's transaction.
+        self.route: Callable[[AsyncSession, FeedbackItem, datetime], Awaitable[object]] | None = None
 
     # --- inbound ---------------------------------------------------------------------------------
 
@@ -431,6 +433,11 @@ class Conversation:
         self.outbox_ready.set()
         return [row.id for row in out if row.id is not None]
 
+    async def _route(self, s: AsyncSession, item: FeedbackItem, now: datetime) -> None:
+        """Hand a reply classified on arrival to the router, in this turn's transaction (the worker routes the rest)."""
+        if self.route is not None and item.status == "classified":
+            await self.route(s, item, now)
+
     async def _contact_for(self, s: AsyncSession, address: str, contact_id: int | None) -> Contact | None:
         if contact_id is not None:
             return await s.get(Contact, contact_id)
@@ -479,8 +486,12 @@ class Conversation:
         elif msg.text.strip() or msg.media:
             case_id = await self._latest_case(s, contact)
             reading = await self._reading(msg)
-            s.add(feedback_item(reading, now, contact_id=contact.id if contact else None, case_id=case_id,
-                                message_id=msg.id, prompted=False, text=msg.text))
+            item = feedback_item(reading, now, contact_id=contact.id if contact else None, case_id=case_id,
+                                 message_id=msg.id, prompted=False, text=msg.text)
+            s.add(item)
+            if item.status == "classified":
+                await s.flush()
+                await self._route(s, item, now)
             if reading is not None and reading.risk == "urgent":
                 # Whoever writes to us in danger hears what to do now, whatever else they chose.
                 danger = "immediate_danger" in reading.risk_categories or "self_harm" not in reading.risk_categories
@@ -650,6 +661,7 @@ class Conversation:
                                      step_id=event.step_id, touchpoint=touchpoint, prompted=event.prompted,
                                      text=event.text)
                 item.id = await rows.insert_returning_id(conn, rows.FEEDBACK, item)
+                await self._route(s, item, now)
             elif isinstance(event, engine.OptedOut):
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):

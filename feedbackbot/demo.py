@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from .accounts.demo_users import seed_demo_users
+from .insights.demo_year import seed_demo_year
+
 if TYPE_CHECKING:
     from .app import Services
 
@@ -46,6 +49,8 @@ async def seed_demo(services: Services) -> list[str]:
         flow = services.flows.latest(inv.flow_id)
         note = "" if spec["language"] == "en" else f" (in {spec['language']})"
         lines.append(f"  {flow.name}{note}:\n    {base}/s/{inv.token}")
+    lines.extend(await seed_demo_users(services))
+    lines.extend(await seed_demo_year(services))
     lines.append(f"\n  Try any flow, in any of its languages, in the simulator:\n    {base}/simulator")
     lines.append(f"\n  Journey API (key 'demo-key-not-for-production'): POST {base}/api/v1/events"
                  f"\n  API description: {base}/api/v1/openapi.json")

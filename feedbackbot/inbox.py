@@ -23,6 +23,10 @@ from .workers.outbox import may_move
 
 log = logging.getLogger(__name__)
 
+#: Survey turns carried out at once after acknowledging providers' webhooks. The rest wait their turn (in
+#: arrival order), so a burst of webhooks is acknowledged at full speed and worked through just after.
+BACKGROUND_TURNS = 4
+
 
 class Inbox:
     """The InboundSink every provider adapter hands its news to."""
@@ -33,6 +37,7 @@ class Inbox:
         self.settings = settings
         self.clock = clock
         self._tasks: set[asyncio.Task[object]] = set()
+        self._turns = asyncio.Semaphore(BACKGROUND_TURNS)
         self.on_rescheduled: Callable[[], None] | None = None
 
     async def accept(self, inbound: InboundMessage) -> Accepted:
@@ -43,8 +48,9 @@ class Inbox:
         return Accepted(received.message_id, received.new)
 
     async def _handle(self, message_id: int, inbound: InboundMessage) -> None:
-        await self.conversation.classify_on_arrival(message_id, inbound.text)
-        await self.conversation.process_pending(str(inbound.address))
+        async with self._turns:
+            await self.conversation.classify_on_arrival(message_id, inbound.text)
+            await self.conversation.process_pending(str(inbound.address))
 
     def _spawn(self, work: Coroutine[object, object, object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(work)

@@ -111,6 +111,24 @@ class Settings:
                                                   ("email", 5.0))
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 1.0
+    # --- routing, SLA and staff notifications (see docs/routing.md) ---
+    working_days: str = "mon-fri"
+    working_hours: str = "08:00-18:00"
+    bank_holidays: str = "england-and-wales"
+    oncall_sms_number: str = ""
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    urgent_repeat_minutes: int = 5
+    notify_max_attempts: int = 6
+    # --- staff accounts (sign-in, sessions, throttling) ---
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_lockout_minutes: int = 15
+    # --- board insights (see docs/insights.md) ---
+    insights_min_victims: int = 5
+    insights_refresh_seconds: float = 300.0
 
     def rate_limit(self, channel_name: str) -> float:
         """Sends per second allowed on a channel (``sms``, ``whatsapp``, ``telegram``, ``email``)."""
@@ -121,6 +139,11 @@ class Settings:
     def flows_dir(self) -> Path:
         """Where the survey flows live."""
         return self.prompts_dir / "flows"
+
+    @property
+    def routing_file(self) -> Path:
+        """The routing rules (who hears about which reply, and by when)."""
+        return self.prompts_dir / "routing.yaml"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed (used by tests and the demo)."""

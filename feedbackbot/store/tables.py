@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -422,3 +422,112 @@ class ClassificationCorrection(SQLModel, table=True):
     before: dict[str, Any] = _json(dict)
     after: dict[str, Any] = _json(dict)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+def _slice_index(table: str) -> Index:
+    return Index(f"ix_{table}_slice", "grain", "group_kind", "day")
+
+
+class InsightReach(SQLModel, table=True):
+    """Board insights: survey reach per invitation day and slice (touchpoint, channel, crime, area, group)."""
+
+    __tablename__ = "insight_reach"
+    __table_args__ = (_slice_index("insight_reach"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grain: str = Field(max_length=8)
+    day: date = Field(index=True)
+    touchpoint: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    crime_type: str = Field(max_length=100)
+    area: str = Field(max_length=100)
+    group_kind: str = Field(max_length=16)
+    group_value: str = Field(max_length=100)
+    invited: int = 0
+    sent: int = 0
+    delivered: int = 0
+    started: int = 0
+    completed: int = 0
+    opted_out: int = 0
+
+
+class InsightRating(SQLModel, table=True):
+    """Board insights: answers to one rating or Victims' Code question per invitation day and slice."""
+
+    __tablename__ = "insight_ratings"
+    __table_args__ = (_slice_index("insight_ratings"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grain: str = Field(max_length=8)
+    day: date = Field(index=True)
+    touchpoint: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    crime_type: str = Field(max_length=100)
+    area: str = Field(max_length=100)
+    group_kind: str = Field(max_length=16)
+    group_value: str = Field(max_length=100)
+    measure: str = Field(max_length=64)
+    answered: int = 0
+    positive: int = 0
+    total: float = 0.0
+
+
+class InsightFeedback(SQLModel, table=True):
+    """Board insights: classified replies per day and slice, by theme, risk, request or resolved theme."""
+
+    __tablename__ = "insight_feedback"
+    __table_args__ = (_slice_index("insight_feedback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grain: str = Field(max_length=8)
+    day: date = Field(index=True)
+    touchpoint: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    crime_type: str = Field(max_length=100)
+    area: str = Field(max_length=100)
+    group_kind: str = Field(max_length=16)
+    group_value: str = Field(max_length=100)
+    kind: str = Field(max_length=16)
+    label: str = Field(max_length=64)
+    items: int = 0
+    sessions: int = 0
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    mixed: int = 0
+
+
+class InsightWork(SQLModel, table=True):
+    """Board insights: work items per creation day and slice, by queue and priority, with SLA timings."""
+
+    __tablename__ = "insight_work"
+    __table_args__ = (_slice_index("insight_work"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grain: str = Field(max_length=8)
+    day: date = Field(index=True)
+    touchpoint: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    crime_type: str = Field(max_length=100)
+    area: str = Field(max_length=100)
+    group_kind: str = Field(max_length=16)
+    group_value: str = Field(max_length=100)
+    queue: str = Field(max_length=64)
+    priority: str = Field(max_length=16)
+    items: int = 0
+    acknowledged: int = 0
+    acknowledged_in_time: int = 0
+    acknowledge_minutes: float = 0.0
+    resolved: int = 0
+    resolved_in_time: int = 0
+    resolve_minutes: float = 0.0
+
+
+class InsightWatermark(SQLModel, table=True):
+    """How far the board's pre-aggregated tables have been brought up to date."""
+
+    __tablename__ = "insight_watermarks"
+
+    name: str = Field(primary_key=True, max_length=32)
+    refreshed_at: datetime = _ts()
+    days: int = 0

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..clock import Clock
 from ..conversation import Conversation
 from ..nlp.types import Classification, Classifier
+from ..routing import Router
 from ..store.db import Database
 from ..store.tables import Contact, FeedbackItem, Message
 
@@ -61,14 +62,16 @@ class ClassifierService:
 class ClassificationWorker:
     """Classifies feedback that arrived while the classifier could not run (a restart, an error)."""
 
-    def __init__(self, db: Database, service: ClassifierService, conversation: Conversation, clock: Clock) -> None:
+    def __init__(self, db: Database, service: ClassifierService, conversation: Conversation, clock: Clock,
+                 router: Router) -> None:
         self.db = db
         self.service = service
         self.conversation = conversation
         self.clock = clock
+        self.router = router
 
     async def run_once(self) -> int:
-        """Classify one batch of pending feedback; urgent ones found late still get safety guidance."""
+        """Classify one batch of pending feedback and route it; urgent ones found late still get safety guidance."""
         async with self.db.session() as s:
             pending = list((await s.exec(select(FeedbackItem).where(FeedbackItem.status == "pending")
                                          .order_by(col(FeedbackItem.id)).limit(BATCH))).all())
@@ -84,6 +87,9 @@ class ClassificationWorker:
                     continue
                 row.classification, row.model_version = reading.to_json(), reading.model_version
                 row.status, row.classified_at = "classified", now
+                # Work items, their events and notices commit with the classification, or not at all.
+                await s.flush()
+                await self.router.route(s, row, now=now)
                 if reading.risk == "urgent" and row.message_id is not None:
                     await self._late_safety(s, row, reading)
         return len(pending)

@@ -1,0 +1,1 @@
+"""Work items for staff: who may see which, the inbox and item queries, and the actions officers take."""

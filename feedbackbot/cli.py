@@ -132,6 +132,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             await services.scheduler.run_forever(stop)
         finally:
+            await services.notifications.close()
             await services.db.dispose()
 
     asyncio.run(run())

@@ -23,7 +23,6 @@ locally (permanent, ``whatsapp_window``) before Twilio is asked.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import re
@@ -38,14 +37,11 @@ import aiohttp
 from aiohttp import web
 from multidict import MultiDict
 from sqlmodel import col, select
-from twilio.auth_strategy.auth_strategy import AuthStrategy
-from twilio.auth_strategy.auth_type import AuthType
 from twilio.base.exceptions import (
     TwilioException,
     TwilioRestException,
     TwilioServiceException,
 )
-from twilio.credential.credential_provider import CredentialProvider
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -58,6 +54,7 @@ from ..settings import Settings, SettingsError
 from ..sms import count_segments, non_gsm_characters
 from ..store.db import Database
 from ..store.tables import Message
+from ..twilio_auth import AccountCredentials
 from .base import ChannelAdapter, InboundSink
 from .whatsapp_templates import Template, Templates, load_templates, uncovered_openings
 
@@ -191,38 +188,6 @@ def _refusal(exc: TwilioRestException | TwilioServiceException) -> SendResult:
     return SendResult(ok=False, error_code=label, error_reason=reason, permanent=True)
 
 
-class _BasicAuth(AuthStrategy):  # type: ignore[misc]
-    """HTTP Basic credentials as a ready ``Authorization`` header.
-
-    The library's async client would otherwise wrap them in ``aiohttp.BasicAuth``, which aiohttp 3.14
-    deprecates; a credential provider is the library's own seam for supplying the header instead.
-    """
-
-    def __init__(self, account_sid: str, auth_token: str) -> None:
-        super().__init__(AuthType.BASIC)
-        self._header = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
-
-    def get_auth_string(self) -> str:
-        """The header value."""
-        return self._header
-
-    def requires_authentication(self) -> bool:
-        """Always."""
-        return True
-
-
-class _AccountCredentials(CredentialProvider):  # type: ignore[misc]
-    """Our account SID and auth token, handed to the library as a header (see _BasicAuth)."""
-
-    def __init__(self, account_sid: str, auth_token: str) -> None:
-        super().__init__(AuthType.BASIC)
-        self._strategy = _BasicAuth(account_sid, auth_token)
-
-    def to_auth_strategy(self) -> AuthStrategy:
-        """The strategy the client asks for on every request."""
-        return self._strategy
-
-
 @dataclass(frozen=True)
 class _Planned:
     """What to ask Twilio for one message, decided before any request."""
@@ -305,7 +270,7 @@ class TwilioGateway:
             return
         self._http = AsyncTwilioHttpClient(pool_connections=True, timeout=self.timeout, logger=self._library_log)
         client = Client(self.account_sid, self.settings.twilio_auth_token, http_client=self._http,
-                        credential_provider=_AccountCredentials(self.account_sid, self.settings.twilio_auth_token),
+                        credential_provider=AccountCredentials(self.account_sid, self.settings.twilio_auth_token),
                         # Only what we pass: never TWILIO_* variables from the environment.
                         environment={"TWILIO_ACCOUNT_SID": self.account_sid})
         client.edge = client.region = None

@@ -31,7 +31,7 @@ def _open(table: Table, height: int) -> str:
     return (f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
             f'aria-labelledby="chart-{tid}-title" focusable="false" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="chart-{tid}-title">Chart: {escape(table.title)}. The figures are in the table '
-            f'beside it.</title>')
+            f'that follows.</title>')
 
 
 def bar_chart(table: Table, threshold: int) -> Markup:
@@ -85,7 +85,8 @@ def line_chart(table: Table) -> Markup:
     for i, row in enumerate(rows):
         if i % every == 0 or i == len(rows) - 1:
             x = left + i * step
-            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16:.1f}" text-anchor="middle" font-size="11" '
+            anchor = "start" if i == 0 else ("end" if i == len(rows) - 1 else "middle")
+            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16:.1f}" text-anchor="{anchor}" font-size="11" '
                          f'fill="#1b1b1b">{escape(row.label.replace("w/c ", ""))}</text>')
     for n, col in enumerate(cols):
         colour = COLOURS[n % len(COLOURS)]

@@ -174,7 +174,7 @@ class Insights:
                                    "SUM(resolve_minutes) "
                                    f"FROM insight_work WHERE {where} GROUP BY queue", p)
         tables["sla"] = self._sla_table(work)
-        tables["open_items"] = await self._open_items(s, f, now)
+        tables["open_items"] = await self.open_items(s, f, now)
         if any(getattr(f, d) for d in DIMENSIONS):
             gw, gp = self._where(f, "full", dims=True)
             gw = gw.replace("group_kind = 'all'", "group_kind <> 'all'")
@@ -417,7 +417,8 @@ class Insights:
             "Work items created in the period from victims' replies, by queue (officers' items together).",
             "bar", (2,))
 
-    async def _open_items(self, s: AsyncSession, f: Filters, now: datetime) -> Table:
+    async def open_items(self, s: AsyncSession, f: Filters, now: datetime) -> Table:
+        """Items open now, and overdue, by queue (read live, not from the facts)."""
         clauses, params = self._live_filters(f, "w.touchpoint", "sess.channel")
         statuses = ", ".join(f"'{x}'" for x in OPEN_STATUSES)
         rows = await self._rows(s, f"""

@@ -50,8 +50,28 @@ _RELATION = re.compile(
     r"landlady|colleague|boss|uncle|aunt|auntie|cousin|nephew|niece|carer|stepdad|stepmum|grandson|granddaughter)"
     rf",?\s+(?i:called\s+|named\s+)?){_NAME}")
 _INTRO = re.compile(
-    r"\b((?i:called|named|name is|name's|I'm|I am|spoke to|speak to|speaking to|spoke with|thanks to|thank you to|"
+    r"\b((?i:called|named|name is|name's|name on it is|name|I'm|I am|spoke to|speak to|speaking to|spoke with|"
+    r"thanks to|thank you to|(?:kind |best |warm )?regards|thanks|cheers|many thanks|best wishes|love|"
     rf"ask(?:ed)? for|from|officer|with)\s+){_NAME}")
+#: Common first names in the force area; one of these (and a capitalised word after it) is redacted anywhere.
+FIRST_NAMES = frozenset("""
+Aaron Abdul Abdullah Adam Adrian Agnieszka Ahmed Aisha Alan Alex Alexander Ali Alice Alison Amanda Amber Amelia
+Amina Amir Amy Andrew Andrzej Angela Anil Ann Anna Anne Anthony Arjun Asif Ayesha Barbara Barry Becky Ben Beth
+Bilal Bob Brian Callum Carl Caroline Catherine Charlie Charlotte Chloe Chris Christine Claire Craig Dan Daniel
+Danny Darren Dave David Dawn Dean Debbie Dennis Donna Dylan Ed Elizabeth Ella Ellie Emily Emma Eric Fatima Gary
+Gemma Georgia Grace Graham Gurpreet Hannah Harjit Harpreet Harry Hassan Hayley Helen Ian Imran Isabella Jack Jade
+Jake James Jamie Jan Jane Jas Jason Jasmine Jaspreet Jay Jayden Jennifer Jess Jessica Joanne Joe John Jon Jordan
+Josh Joshua Julie Justyna Kamil Karen Kasia Kate Katie Kayleigh Kerry Kev Kevin Khalid Kieran Kim Kirsty Krzysztof
+Kwame Kyle Laura Lauren Leanne Lee Leon Liam Lisa Lorraine Louise Lucy Luke Lynn Maciej Mandeep Marcus Marek
+Margaret Maria Mark Marta Martin Mary Matt Matthew Megan Mel Michael Michelle Mike Mohammed Mohammad Muhammad Nadia
+Naomi Natalie Nathan Neil Nicola Nicole Nigel Noor Olivia Oliver Omar Paul Paula Pauline Pawel Peter Piotr Priya
+Rachel Rajesh Rakesh Rebecca Richard Rob Robert Robbie Ryan Sadia Saima Sam Samantha Sandeep Sarah Scott Sean
+Shabana Shane Sharon Shazia Simon Sophie Stacey Stephen Steve Stuart Sue Susan Tanya Tariq Terry Tom Tomasz Tony
+Tracey Tyler Usman Vicky Wayne Wojciech Yasmin Yusuf Zainab Zara Zofia
+""".split())
+_FIRST = re.compile(rf"\b(?:{'|'.join(sorted(FIRST_NAMES))})\b(?: [A-Z][a-z]+(?:['’-][A-Z][a-z]+)?)?")
+_INITIAL = re.compile(r"\b((?i:name on it is|name is|name:|named|called)\s+)[A-Z]\.? [A-Z][a-z]+")
+
 #: Capitalised words that follow the cue words above but are not people's names.
 _NOT_NAMES = frozenset("""
 Victim Support Police Witness Care Court Crown Magistrates Samaritans Action Fraud Citizens Advice Council
@@ -127,7 +147,9 @@ class Redactor:
             out = re.sub(rf"\b{re.escape(name)}\b", "[name]", out, flags=re.IGNORECASE)
         out = _TITLED.sub(_name_sub, out)
         out = _RELATION.sub(_name_sub, out)
+        out = _INITIAL.sub(lambda m: f"{m.group(1)}[name]", out)
         out = _INTRO.sub(_name_sub, out)
+        out = _FIRST.sub("[name]", out)
         return re.sub(r"\[name\](?:\s+\[name\])+", "[name]", out)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime
 
 from ..clock import Clock
@@ -12,7 +14,10 @@ from ..store.db import Database
 from .config import Measure, load_measures
 from .filters import Filters
 from .query import Dashboard, Insights
-from .refresh import Refresher
+from .refresh import WATERMARK, Refresher, run
+
+#: Dashboards kept per process, keyed by filters and the facts' watermark (so a refresh makes them stale).
+CACHE_SIZE = 64
 
 
 class BoardInsights:
@@ -27,11 +32,14 @@ class BoardInsights:
         self.refresher = Refresher(db, self.measures)
         self.reader = Insights(self.measures, settings.insights_min_victims, sqlite=db.sqlite)
         self._last_refresh = float("-inf")
+        self._cache: OrderedDict[tuple[Filters, str, str, int], Dashboard] = OrderedDict()
+        self._generation = 0
 
     async def refresh(self, *, full: bool = False) -> int:
         """Bring the pre-aggregated tables up to date now."""
         days = await self.refresher.refresh(self.clock.now(), full=full)
         self._last_refresh = time.monotonic()
+        self._generation += 1
         return days
 
     async def run_once(self) -> int:
@@ -40,12 +48,31 @@ class BoardInsights:
             await self.refresh()
         return 0
 
-    async def dashboard(self, filters: Filters, now: datetime | None = None) -> Dashboard:
-        """Every figure for the filters (the tables are built first if they never have been)."""
+    async def dashboard(self, filters: Filters, now: datetime | None = None, *, cached: bool = True) -> Dashboard:
+        """Every figure for the filters (the tables are built first if they never have been).
+
+        Figures read from the facts are kept until the next refresh; open and overdue items are read live.
+        """
+        now = now or self.clock.now()
         async with self.db.session() as s:
-            board = await self.reader.dashboard(s, filters, now or self.clock.now())
-        if board.refreshed_at is None:
+            sql = "SELECT refreshed_at FROM insight_watermarks WHERE name = :n"
+            row = (await run(s, sql, {"n": WATERMARK})).first()
+            if row is None:
+                board = None
+            else:
+                key = (filters, str(row[0]), now.date().isoformat(), self._generation)
+                board = self._cache.get(key) if cached else None
+                if board is not None:
+                    self._cache.move_to_end(key)
+                    tables = {**board.tables, "open_items": await self.reader.open_items(s, filters, now)}
+                    return replace(board, tables=tables)
+                board = await self.reader.dashboard(s, filters, now)
+        if board is None:
             await self.refresh()
             async with self.db.session() as s:
-                board = await self.reader.dashboard(s, filters, now or self.clock.now())
+                board = await self.reader.dashboard(s, filters, now)
+            return board
+        self._cache[key] = board
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
         return board

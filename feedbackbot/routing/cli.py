@@ -83,10 +83,10 @@ def print_plan(out: IO[str], reading: Classification, decided: Plan, rules: Rout
         out.write(f"  {rule.id} (line {rule.line}): {'; '.join(reasons)}\n")
     out.write("targets:\n")
     for d in decided.decisions:
-        sla = d.spec.sla.text if d.spec.sla else "no SLA"
-        due = d.due_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z") if d.due_at else "-"
+        deadline = (f"SLA {d.spec.sla.text}, due {d.due_at.astimezone(zone).strftime('%a %d %b %Y %H:%M %Z')}"
+                    if d.spec.sla and d.due_at else "no SLA")
         out.write(f"  {target_name(rules, d.kind, d.ref)} [{d.kind} {d.ref}]: {d.spec.purpose}, "
-                  f"priority {d.spec.priority}, SLA {sla}, due {due} — rule {d.rule.id}\n")
+                  f"priority {d.spec.priority}, {deadline} — rule {d.rule.id}\n")
         if d.fallback_reason:
             out.write(f"    fallback: {d.fallback_reason}\n")
         if d.also_matched:

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -91,7 +92,9 @@ class EscalationWorker:
         s.add(WorkItemEvent(work_item_id=item.id or 0, at=now, kind="escalated",
                             detail={"to_item": target.id, "target_kind": kind, "target_ref": ref,
                                     "level": item.escalation_level}))
-        queue_notices(s, target, email=email, kind=ESCALATED, settings=self.router.settings, now=now)
+        # An item that already existed has its own urgent alerts running; only a new one starts them.
+        queue_notices(s, target, email=email, kind=ESCALATED, settings=self.router.settings, now=now,
+                      urgent_alerts=existing is None)
         log.info("escalated work item %s to %s %s (item %s)", item.id, kind, ref, target.id)
 
     def _queue_email(self, ref: str) -> str | None:
@@ -99,23 +102,39 @@ class EscalationWorker:
         return spec.email if spec is not None else None
 
     async def repeat_urgent(self) -> int:
-        """Queue the next SMS/webhook alert for urgent items still new once the last one is old enough."""
+        """Queue the next SMS/webhook alert for urgent items still new once the last one is old enough.
+
+        Safe with several worker processes: on PostgreSQL the items are claimed ``FOR UPDATE SKIP LOCKED``,
+        and on both databases a unique index on (item, channel, round) refuses a second copy of a round, in
+        which case that item is left to the worker that got there first.
+        """
         settings = self.router.settings
         if not (settings.oncall_sms_number or settings.notify_webhook_url) or settings.urgent_repeat_minutes <= 0:
             return 0
         now = self.clock.now()
         cutoff = now - timedelta(minutes=settings.urgent_repeat_minutes)
+        queued = 0
         async with self.db.session() as s:
             last = (select(Notification.work_item_id, func.max(Notification.sequence).label("seq"),
                            func.max(Notification.created_at).label("at"))
                     .where(col(Notification.kind).in_(UNTIL_ACKNOWLEDGED))
                     .group_by(col(Notification.work_item_id)).subquery())
-            rows = (await s.exec(select(WorkItem.id, last.c.seq).join(last, last.c.work_item_id == WorkItem.id)
-                                 .where(WorkItem.status == "new", WorkItem.priority == "urgent",
-                                        last.c.at <= cutoff).limit(BATCH))).all()
+            query = (select(WorkItem.id, last.c.seq).join(last, last.c.work_item_id == WorkItem.id)
+                     .where(WorkItem.status == "new", WorkItem.priority == "urgent", last.c.at <= cutoff)
+                     .order_by(col(WorkItem.id)).limit(BATCH))
+            if not self.db.sqlite:
+                query = query.with_for_update(skip_locked=True, of=WorkItem)
+            rows = (await s.exec(query)).all()
             for work_item_id, sequence in rows:
-                for row in urgent_notices(work_item_id or 0, settings, now, URGENT_REPEAT, int(sequence) + 1):
-                    s.add(row)
-                s.add(WorkItemEvent(work_item_id=work_item_id or 0, at=now, kind="alert_repeated",
-                                    detail={"sequence": int(sequence) + 1}))
-        return len(rows)
+                try:
+                    async with s.begin_nested():
+                        for row in urgent_notices(work_item_id or 0, settings, now, URGENT_REPEAT, int(sequence) + 1):
+                            s.add(row)
+                        s.add(WorkItemEvent(work_item_id=work_item_id or 0, at=now, kind="alert_repeated",
+                                            detail={"sequence": int(sequence) + 1}))
+                except IntegrityError:
+                    log.info("urgent alert %s for work item %s was already queued by another worker",
+                             int(sequence) + 1, work_item_id)
+                    continue
+                queued += 1
+        return queued

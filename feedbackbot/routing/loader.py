@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from ..flows.loader import _convert, _Node
 from ..nlp.taxonomy import load_taxonomy
+from ..yamlnodes import Node, convert
 from .rules import (
     FIELDS,
     MULTI_FIELDS,
@@ -101,12 +101,12 @@ class _Checker:
     def add(self, line: int, rule: str | None, message: str) -> None:
         self.problems.append(RoutingProblem(self.file, line, rule, message))
 
-    def keys(self, node: _Node, allowed: tuple[str, ...], rule: str | None, what: str) -> None:
+    def keys(self, node: Node, allowed: tuple[str, ...], rule: str | None, what: str) -> None:
         for key, child in node.children.items():
             if key not in allowed:
                 self.add(child.line, rule, f"unknown key '{key}' in {what} (allowed: {', '.join(allowed)})")
 
-    def strings(self, node: _Node, rule: str | None, what: str) -> tuple[str, ...]:
+    def strings(self, node: Node, rule: str | None, what: str) -> tuple[str, ...]:
         values = node.items if isinstance(node.value, list) else [node]
         out: list[str] = []
         for item in values:
@@ -116,7 +116,7 @@ class _Checker:
             out.append(item.value.strip())
         return tuple(out)
 
-    def condition(self, name: str, node: _Node, rule: str) -> Condition | None:
+    def condition(self, name: str, node: Node, rule: str) -> Condition | None:
         if name not in FIELDS:
             self.add(node.line, rule, f"unknown condition '{name}' (allowed: {', '.join(FIELDS)})")
             return None
@@ -142,7 +142,7 @@ class _Checker:
             return None
         return Condition(name, parts["any"], parts["all"], parts["not"])
 
-    def target(self, node: _Node, rule: str, queues: dict[str, QueueSpec]) -> TargetSpec | None:
+    def target(self, node: Node, rule: str, queues: dict[str, QueueSpec]) -> TargetSpec | None:
         if not isinstance(node.value, dict):
             self.add(node.line, rule, "each target must be a mapping with at least 'to'")
             return None
@@ -186,7 +186,7 @@ class _Checker:
         return TargetSpec(str(kind), str(queue) if kind == "queue" else None, sla, str(purpose), str(priority),
                           fallback, node.line)
 
-    def rule(self, node: _Node, queues: dict[str, QueueSpec]) -> Rule | None:
+    def rule(self, node: Node, queues: dict[str, QueueSpec]) -> Rule | None:
         if not isinstance(node.value, dict):
             self.add(node.line, None, "each rule must be a mapping with id, when and targets")
             return None
@@ -222,7 +222,7 @@ class _Checker:
         return Rule(rid, str(node.value.get("description") or ""), tuple(conditions), tuple(targets),
                     str(escalate) if escalate is not None else None, node.line)
 
-    def queues(self, node: _Node | None) -> dict[str, QueueSpec]:
+    def queues(self, node: Node | None) -> dict[str, QueueSpec]:
         queues: dict[str, QueueSpec] = {}
         if node is None or not isinstance(node.value, list) or not node.items:
             self.add(node.line if node else 1, None, "'queues' must be a non-empty list")
@@ -272,7 +272,7 @@ def parse_rules(source: str, file: str, *, working_day_minutes: int = 600) -> Ro
     if document is None or not isinstance(document, yaml.MappingNode):
         raise RoutingError([RoutingProblem(file, 1, None, "a routing file must be a YAML mapping (spec, queues, "
                                                           "rules…)")])
-    root = _convert(document)
+    root = convert(document)
     checker.keys(root, _TOP_KEYS, None, "the routing file")
     if root.value.get("spec") != SPEC_VERSION:
         checker.add(root.children["spec"].line if "spec" in root.children else 1, None,

@@ -69,15 +69,15 @@ def compose(item: WorkItem, kind: str, rules: RoutingRules, settings: Settings) 
 
 
 def queue_notices(s: AsyncSession, item: WorkItem, *, email: str | None, kind: str, settings: Settings,
-                  now: datetime, sequence: int = 0) -> list[Notification]:
+                  now: datetime, sequence: int = 0, urgent_alerts: bool = True) -> list[Notification]:
     """Queue the notices a new or escalated item needs: an email to its owner or queue, and for an urgent item
-    an SMS and a webhook call to the on-duty supervisor (where configured)."""
+    (unless ``urgent_alerts`` is false) an SMS and a webhook call to the on-duty supervisor (where configured)."""
     assert item.id is not None
     rows: list[Notification] = []
     if email:
         rows.append(Notification(work_item_id=item.id, channel="email", recipient=email, kind=kind,
                                  next_attempt_at=now, created_at=now))
-    if item.priority == "urgent" and item.status == "new":
+    if urgent_alerts and item.priority == "urgent" and item.status == "new":
         rows.extend(urgent_notices(item.id, settings, now, URGENT, sequence))
     for row in rows:
         s.add(row)

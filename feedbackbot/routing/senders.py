@@ -18,8 +18,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from ..channels.twilio import _AccountCredentials
 from ..settings import Settings
+from ..twilio_auth import AccountCredentials
 from .notify import Notice
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class SmsSender:
             s = self.settings
             self._http = AsyncTwilioHttpClient(pool_connections=True, timeout=TIMEOUT, logger=self._library_log)
             client = Client(s.twilio_account_sid, s.twilio_auth_token, http_client=self._http,
-                            credential_provider=_AccountCredentials(s.twilio_account_sid, s.twilio_auth_token),
+                            credential_provider=AccountCredentials(s.twilio_account_sid, s.twilio_auth_token),
                             environment={"TWILIO_ACCOUNT_SID": s.twilio_account_sid})
             client.edge = client.region = None
             client.api.base_url = s.twilio_api_base_url.rstrip("/")

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime
@@ -393,7 +394,13 @@ class Notification(SQLModel, table=True):
     """A message to staff about a work item (email, SMS or webhook); never carries victim text or identity."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        # One urgent alert per item, channel and round: two workers can never queue the same repeat.
+        Index("uq_notifications_alert_round", "work_item_id", "channel", "sequence", unique=True,
+              sqlite_where=sql_text("kind IN ('urgent', 'urgent_repeat')"),
+              postgresql_where=sql_text("kind IN ('urgent', 'urgent_repeat')")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     work_item_id: int = Field(foreign_key="work_items.id", index=True)
@@ -425,7 +432,7 @@ class ClassificationCorrection(SQLModel, table=True):
 
 
 def _slice_index(table: str) -> Index:
-    return Index(f"ix_{table}_slice", "grain", "group_kind", "day")
+    return Index(f"ix_{table}_slice", "grain", "day", "group_kind")
 
 
 class InsightReach(SQLModel, table=True):
@@ -436,7 +443,7 @@ class InsightReach(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
-    day: date = Field(index=True)
+    day: date
     touchpoint: str = Field(max_length=64)
     channel: str = Field(max_length=16)
     crime_type: str = Field(max_length=100)
@@ -459,7 +466,7 @@ class InsightRating(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
-    day: date = Field(index=True)
+    day: date
     touchpoint: str = Field(max_length=64)
     channel: str = Field(max_length=16)
     crime_type: str = Field(max_length=100)
@@ -480,7 +487,7 @@ class InsightFeedback(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
-    day: date = Field(index=True)
+    day: date
     touchpoint: str = Field(max_length=64)
     channel: str = Field(max_length=16)
     crime_type: str = Field(max_length=100)
@@ -505,7 +512,7 @@ class InsightWork(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
-    day: date = Field(index=True)
+    day: date
     touchpoint: str = Field(max_length=64)
     channel: str = Field(max_length=16)
     crime_type: str = Field(max_length=100)

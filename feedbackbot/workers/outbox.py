@@ -14,22 +14,27 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from ..channels.base import ChannelRegistry
+from ..channels.base import ChannelAdapter, ChannelRegistry
 from ..clock import Clock
 from ..messages import Address, Channel, OutboundMessage, QuickReply, SendResult
 from ..settings import Settings
 from ..store.db import Database
-from ..store.tables import ContactAddress, Invitation, Message, SurveySession
+from ..store.rows import INVITATIONS, MESSAGES, SURVEYS, table
+from ..store.tables import ContactAddress, Message
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+#: Rows (for different victims) marked "sending" in one transaction just before they go, then sent at once
+#: within the channel's rate: a crash leaves at most these to check with the provider.
+HAND_OVER_BATCH = 10
 SEND_TIMEOUT = 30.0
 #: A row still ``sending`` after this long was interrupted (a crash or a restart mid-send).
 STALE_SENDING = timedelta(minutes=2)
@@ -59,6 +64,28 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
     """Exponential backoff with full jitter: 5 s, 10 s, 20 s … capped at an hour, times a random 0.5–1."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
     return timedelta(seconds=ceiling * (0.5 + rng.random() / 2))
+
+
+_m, _s, _i, _a = MESSAGES.c, SURVEYS.c, INVITATIONS.c, table(ContactAddress).c
+_HAND_OVER = (MESSAGES.update()
+              .where(_m.id.in_(bindparam("ids", expanding=True)), _m.status == "claimed")
+              .values(status="sending", updated_at=bindparam("updated_at")).returning(_m.id))
+_RECORD = MESSAGES.update().where(_m.id == bindparam("message_id"), _m.status.in_(["sending", "unknown"]))
+_SURVEYS_BY_ID = select(_s.id, _s.flow_id, _s.language, _s.invitation_id).where(
+    _s.id.in_(bindparam("ids", expanding=True)))
+_TOKENS_BY_ID = select(_i.id, _i.token).where(_i.id.in_(bindparam("ids", expanding=True)))
+_LAST_INBOUND = select(_a.channel, _a.path, _a.last_inbound_at).where(_a.path.in_(bindparam("paths", expanding=True)))
+
+
+@dataclass
+class _Turn:
+    """One claimed batch of a channel as it is worked through."""
+
+    rows: list[Message]
+    outbound: dict[int, OutboundMessage]
+    #: Victims one of whose messages failed in this batch: their later messages wait.
+    held: set[str] = field(default_factory=set)
+    requeued: set[int] = field(default_factory=set)
 
 
 class RateLimiter:
@@ -151,106 +178,152 @@ class OutboxDispatcher:
         return rows
 
     async def _send_all(self, channel: Channel, rows: list[Message]) -> None:
+        """Send a claimed batch: handed over a few at a time, different victims at once, each victim in order."""
         adapter = self.channels.get(channel)
         assert adapter is not None
         limiter = self._limiter(channel)
-        held: set[str] = set()
-        for index, row in enumerate(rows):
-            paused_until = self._paused.get(channel)
-            if row.address in held or (paused_until is not None and paused_until > self.clock.now()):
-                # An earlier message to this victim failed, or the provider asked us to wait: never let a
-                # later message overtake it.
-                await self._requeue(row.id or 0, row.error_reason or "waiting for an earlier message",
-                                    at=paused_until)
+        turn = _Turn(rows, await self._outbounds(rows))
+        waiting = list(rows)
+        while waiting:
+            # Up to HAND_OVER_BATCH rows for different victims, each victim's earliest first: a crash then
+            # leaves at most one message per victim whose fate must be asked of the provider.
+            chunk: list[Message] = []
+            later: list[Message] = []
+            for row in waiting:
+                if len(chunk) < HAND_OVER_BATCH and all(row.address != c.address for c in chunk):
+                    if await self._may_go(channel, row, turn):
+                        chunk.append(row)
+                else:
+                    later.append(row)
+            waiting = later
+            handed = await self._hand_over([row.id or 0 for row in chunk])
+            # Rows not handed over were cancelled meanwhile (the victim opted out, say).
+            await asyncio.gather(*(self._send_in_order(channel, adapter, limiter, [row], turn)
+                                   for row in chunk if row.id in handed))
+
+    async def _may_go(self, channel: Channel, row: Message, turn: _Turn) -> bool:
+        """Whether a row may be sent now; if not (an earlier one failed, or the channel is paused), requeue it."""
+        if row.id in turn.requeued:
+            return False
+        paused_until = self._paused.get(channel)
+        if row.address in turn.held or (paused_until is not None and paused_until > self.clock.now()):
+            # An earlier message to this victim failed, or the provider asked us to wait: never let a later
+            # message overtake it.
+            await self._requeue(row.id or 0, row.error_reason or "waiting for an earlier message", at=paused_until)
+            turn.requeued.add(row.id or 0)
+            return False
+        return True
+
+    async def _send_in_order(self, channel: Channel, adapter: ChannelAdapter, limiter: RateLimiter,
+                             rows: list[Message], turn: _Turn) -> None:
+        """One victim's messages of a batch, one after another."""
+        for row in rows:
+            if not await self._may_go(channel, row, turn):
                 continue
             await limiter.take()
-            outbound = await self._outbound(row)
-            if not await self._hand_over(row.id or 0):
-                continue  # cancelled meanwhile (the victim opted out, say)
+            if not await self._may_go(channel, row, turn):  # the channel may have been paused meanwhile
+                continue
             try:
-                result = await asyncio.wait_for(adapter.send(outbound), SEND_TIMEOUT)
+                result = await asyncio.wait_for(adapter.send(turn.outbound[row.id or 0]), SEND_TIMEOUT)
             except TimeoutError:
                 result = SendResult(ok=False, error_code="timeout", error_reason=f"no answer in {SEND_TIMEOUT:.0f} s")
             except Exception as exc:  # an adapter bug must not lose the row: it is retried and visible
                 log.exception("outbox: %s adapter raised on message %s", channel.value, row.id)
                 result = SendResult(ok=False, error_code="adapter_error", error_reason=type(exc).__name__)
             if not result.ok:
-                held.add(row.address)
+                turn.held.add(row.address)
+                paused_until = None
                 if result.retry_after_seconds is not None:
                     # A provider's rate limit is per sender (a Telegram bot, a Twilio number): pause the channel.
-                    self._paused[channel] = self.clock.now() + timedelta(seconds=result.retry_after_seconds)
+                    paused_until = self._paused[channel] = (
+                        self.clock.now() + timedelta(seconds=result.retry_after_seconds))
                 # Put this victim's later messages back before the failure's consequences (an opt-out
                 # cancels what is queued) are carried out.
-                for later in rows[index + 1:]:
-                    if later.address == row.address:
+                for later in turn.rows:
+                    if later.address == row.address and (later.id or 0) > (row.id or 0) \
+                            and later.id not in turn.requeued:
                         await self._requeue(later.id or 0, "waiting for an earlier message", at=paused_until)
-            await self.record(row.id or 0, result)
+                        turn.requeued.add(later.id or 0)
+            await self._record(row, result)
 
-    async def _hand_over(self, message_id: int) -> bool:
-        """Mark a claimed row as being with the provider, committed before the provider is called."""
-        now = self.clock.now()
+    async def _hand_over(self, message_ids: list[int]) -> set[int]:
+        """Mark claimed rows as being with the provider, committed before the provider is called."""
+        if not message_ids:
+            return set()
         async with self.db.session() as s:
-            result = await s.exec(update(Message).where(col(Message.id) == message_id,
-                                                        col(Message.status) == "claimed")
-                                  .values(status="sending", updated_at=now))
-        return bool(result.rowcount)
+            conn = await s.connection()
+            handed = await conn.execute(_HAND_OVER, {"ids": message_ids, "updated_at": self.clock.now()})
+            return {int(r[0]) for r in handed}
 
     async def _outbound(self, row: Message) -> OutboundMessage:
         """The value an adapter sends, with the survey details it may need."""
-        token = flow_id = None
-        language = "en"
-        last_inbound = None
-        in_reply_to = row.in_reply_to
+        return (await self._outbounds([row]))[row.id or 0]
+
+    async def _outbounds(self, rows: list[Message]) -> dict[int, OutboundMessage]:
+        """The values for a batch of rows, read in one transaction (three queries whatever the batch size)."""
+        session_ids = sorted({r.session_id for r in rows if r.session_id is not None})
+        addresses = {r.address: Address.parse(r.address) for r in rows}
         async with self.db.session() as s:
-            if row.session_id is not None:
-                survey = await s.get(SurveySession, row.session_id)
-                if survey is not None:
-                    flow_id, language = survey.flow_id, survey.language
-                    if survey.invitation_id is not None:
-                        inv = await s.get(Invitation, survey.invitation_id)
-                        token = inv.token if inv else None
-            address = Address.parse(row.address)
-            known = (await s.exec(select(ContactAddress).where(
-                ContactAddress.channel == address.channel.value, ContactAddress.path == address.path))).first()
-            if known is not None:
-                last_inbound = known.last_inbound_at
-        quick = tuple(QuickReply(q["text"], q["label"]) for q in row.quick_replies)
-        return OutboundMessage(id=row.id or 0, channel=Channel(row.channel), address=address, text=row.text,
-                               quick_replies=quick, purpose=row.purpose, language=language, flow_id=flow_id,
-                               step_id=row.step_id, session_id=row.session_id, invitation_token=token,
-                               last_inbound_at=last_inbound, in_reply_to=in_reply_to)
+            conn = await s.connection()
+            surveys = {r.id: r for r in await conn.execute(_SURVEYS_BY_ID, {"ids": session_ids})} \
+                if session_ids else {}
+            invitation_ids = sorted({r.invitation_id for r in surveys.values() if r.invitation_id is not None})
+            tokens = {r.id: r.token for r in await conn.execute(_TOKENS_BY_ID, {"ids": invitation_ids})} \
+                if invitation_ids else {}
+            paths = sorted({a.path for a in addresses.values()})
+            last_inbound = {(r.channel, r.path): r.last_inbound_at
+                            for r in await conn.execute(_LAST_INBOUND, {"paths": paths})}
+        made: dict[int, OutboundMessage] = {}
+        for row in rows:
+            survey = surveys.get(row.session_id) if row.session_id is not None else None
+            address = addresses[row.address]
+            made[row.id or 0] = OutboundMessage(
+                id=row.id or 0, channel=Channel(row.channel), address=address, text=row.text,
+                quick_replies=tuple(QuickReply(q["text"], q["label"]) for q in row.quick_replies),
+                purpose=row.purpose, language=survey.language if survey is not None else "en",
+                flow_id=survey.flow_id if survey is not None else None, step_id=row.step_id,
+                session_id=row.session_id,
+                invitation_token=tokens.get(survey.invitation_id) if survey is not None else None,
+                last_inbound_at=last_inbound.get((address.channel.value, address.path)),
+                in_reply_to=row.in_reply_to)
+        return made
 
     async def record(self, message_id: int, result: SendResult) -> None:
         """Store the outcome of a send: sent, queued again with backoff, or failed with its reason."""
-        now = self.clock.now()
         async with self.db.session() as s:
             row = await s.get(Message, message_id)
-            if row is None or row.status not in {"sending", "unknown"}:
-                return
-            row.updated_at = now
-            row.claimed_at = None
-            row.error_code, row.error_reason = result.error_code, result.error_reason
-            if result.ok:
-                row.status = result.status if result.status in STATUS_RANK else "sent"
-                row.provider_id = result.provider_id or row.provider_id
-                row.sent_at = now
-            elif result.opted_out and row.purpose == "opted_out":
-                # The provider confirmed the opt-out itself (Twilio answers STOP) and blocks ours: not a failure.
-                row.status = "cancelled"
-                row.error_reason = "the provider sent its own opt-out confirmation"
-            elif result.permanent or row.attempts >= self.settings.outbox_max_attempts:
-                row.status = "failed"
-                if not result.permanent:
-                    row.error_reason = f"gave up after {row.attempts} attempts: {result.error_reason or ''}".strip()
-            else:
-                delay = backoff(row.attempts, self.rng)
-                if result.retry_after_seconds is not None:
-                    delay = max(delay, timedelta(seconds=result.retry_after_seconds))
-                row.status, row.next_attempt_at = "queued", now + delay
-        log.info("outbox: message %s %s%s", message_id, "sent" if result.ok else "failed",
+        if row is not None:
+            await self._record(row, result)
+
+    async def _record(self, row: Message, result: SendResult) -> None:
+        """Store a send's outcome in one statement, if the row is still ours (not cancelled meanwhile)."""
+        now = self.clock.now()
+        values: dict[str, object] = {"updated_at": now, "claimed_at": None, "error_code": result.error_code,
+                                     "error_reason": result.error_reason}
+        if result.ok:
+            values.update(status=result.status if result.status in STATUS_RANK else "sent",
+                          provider_id=result.provider_id or row.provider_id, sent_at=now)
+        elif result.opted_out and row.purpose == "opted_out":
+            # The provider confirmed the opt-out itself (Twilio answers STOP) and blocks ours: not a failure.
+            values.update(status="cancelled", error_reason="the provider sent its own opt-out confirmation")
+        elif result.permanent or row.attempts >= self.settings.outbox_max_attempts:
+            values["status"] = "failed"
+            if not result.permanent:
+                values["error_reason"] = f"gave up after {row.attempts} attempts: {result.error_reason or ''}".strip()
+        else:
+            delay = backoff(row.attempts, self.rng)
+            if result.retry_after_seconds is not None:
+                delay = max(delay, timedelta(seconds=result.retry_after_seconds))
+            values.update(status="queued", next_attempt_at=now + delay)
+        async with self.db.session() as s:
+            conn = await s.connection()
+            updated = (await conn.execute(_RECORD, {"message_id": row.id, **values})).rowcount
+        if not updated:
+            return
+        log.info("outbox: message %s %s%s", row.id, "sent" if result.ok else "failed",
                  f" ({result.error_code})" if result.error_code else "")
         if not result.ok and (result.permanent or result.opted_out or result.address_failed) \
-                and self.on_permanent is not None and row is not None:
+                and self.on_permanent is not None:
             await self.on_permanent(row, result)
 
     async def recover_interrupted(self) -> int:

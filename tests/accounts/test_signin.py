@@ -1,4 +1,4 @@
-"""Signing in and out as staff do: cookies, one vague message, throttling, rotation, idle expiry and CSRF."""
+"""Signing in and out as staff do: cookies, one vague message, throttling, rotation, idle and 12 h expiry, CSRF."""
 
 from __future__ import annotations
 
@@ -144,6 +144,23 @@ async def test_idle_sessions_end(staff_client: TestClient[Any, Any], accounts: A
     status, _ = await cora.get("/inbox")
     assert status == 303 and cora.last_headers["Location"] == "/login?next=/inbox"
     assert await rows(accounts.db, "SELECT ended_reason FROM user_sessions") == [("idle",)]
+
+
+async def test_sessions_end_after_twelve_hours_however_busy(staff_client: TestClient[Any, Any], accounts: Accounts,
+                                                             clock: ManualClock) -> None:
+    await add_user(accounts, "cora", "officer", officer_ref="PC200")
+    cora = await sign_in(staff_client, "cora")
+    for _ in range(47):  # a page every 15 minutes for 11 h 45 min: never idle
+        clock.advance(minutes=15)
+        assert (await cora.get("/inbox"))[0] == 200
+    clock.advance(minutes=14)
+    assert (await cora.get("/inbox"))[0] == 200, "11 h 59 min after signing in is still signed in"
+    clock.advance(minutes=1)
+    status, _ = await cora.get("/inbox")
+    assert status == 303 and cora.last_headers["Location"] == "/login?next=/inbox"
+    assert await rows(accounts.db, "SELECT ended_reason FROM user_sessions") == [("expired",)]
+    again = await sign_in(staff_client, "cora")
+    assert (await again.get("/inbox"))[0] == 200, "signing in again starts a new twelve hours"
 
 
 async def test_disabling_or_a_new_password_ends_sessions(staff_client: TestClient[Any, Any],

@@ -109,3 +109,67 @@ async def test_board_members_never_see_victim_text(staff_client: TestClient[Any,
         status, body = await bea.get(path)
         assert QUEUE_TEXT not in body, path
         assert status in (200, 403), path
+
+
+# Every form on the staff pages, with a form that would succeed for someone allowed to use it.
+ITEM_FORMS: dict[str, dict[str, str]] = {
+    "acknowledge": {"version": "0"}, "start": {"version": "0"}, "note": {"note": "Called, no answer"},
+    "reassign": {"version": "0", "target_queue": "safeguarding", "reason": "Ongoing harassment"},
+    "reply": {"version": "0", "template": "callback_arranged"},
+    "resolve": {"version": "0", "outcome": "We called back and arranged a visit"},
+    "correct": {"version": "0", "risk": "none", "sentiment": "negative", "themes": "updates_and_information"},
+}
+# (who, whose item, expected status) for every item action: 303 back to the item when allowed (nobody: to /login).
+ITEM_POST_TABLE: list[tuple[str | None, str, int]] = [
+    (None, "queue", 303), ("bea", "queue", 403), ("olly", "queue", 404), ("otto", "queue", 404),
+    ("sue", "queue", 404), ("cora", "queue", 303), ("ada", "queue", 303),
+    ("cora", "mine", 404), ("otto", "mine", 404), ("olly", "mine", 303), ("sue", "mine", 303),
+]
+ADMIN_FORMS: dict[str, dict[str, str]] = {
+    "/admin/users": {"username": "mallory", "role": "admin", "display_name": "Mallory",
+                     "password": "a long enough password for mallory"},
+    "/admin/users/cora/disable": {},
+    "/admin/users/cora/password": {"password": "a long enough new password for cora"},
+    "/admin/outbox/1/retry": {},
+}
+
+
+async def test_every_form_by_role_and_whose_item(staff_client: TestClient[Any, Any], accounts: Accounts,
+                                                 clock: ManualClock) -> None:
+    db = accounts.db
+    for name, spec in PEOPLE.items():
+        await add_user(accounts, name, **spec)
+    browsers: dict[str | None, Browser] = {None: Browser(staff_client)}
+    for name in PEOPLE:
+        browsers[name] = await sign_in(staff_client, name)
+    failures = []
+    for action, form in ITEM_FORMS.items():
+        for who, whose, expected in ITEM_POST_TABLE:
+            kind, ref = ("queue", "control_room") if whose == "queue" else ("officer", "PC100")
+            item = await seed_item(db, clock.now(), target_kind=kind, target_ref=ref)
+            status, _, location = await browsers[who].post(f"/inbox/items/{item.item_id}/{action}", form)
+            if status != expected:
+                failures.append(f"{who or 'nobody'} POST {action} on {whose} item: {status}, expected {expected}")
+            elif who is not None and expected == 303:
+                assert location == f"/inbox/items/{item.item_id}?done={action}"
+            else:
+                assert who is not None or location.partition("?")[0] == "/login"
+                changed = await rows(db, "SELECT status, version FROM work_items WHERE id = :i", i=item.item_id)
+                events = await rows(db, "SELECT kind FROM work_item_events WHERE work_item_id = :i", i=item.item_id)
+                assert (changed, events) == ([("new", 0)], [("created",)]), f"{who} {action} changed the item"
+    users_before = await rows(db, "SELECT username, active, password_hash FROM users ORDER BY id")
+    for path, form in ADMIN_FORMS.items():
+        for who, expected in ((None, 303), ("bea", 403), ("olly", 403), ("cora", 403), ("sue", 403)):
+            status, _, location = await browsers[who].post(path, form)
+            if status != expected or (who is None and location.partition("?")[0] != "/login"):
+                failures.append(f"{who or 'nobody'} POST {path}: {status}, expected {expected}")
+    for who, expected in ((None, 303), ("bea", 403), ("olly", 403), ("sue", 403), ("ada", 200)):
+        status, _ = await browsers[who].get("/admin")
+        if status not in (expected, 303 if expected == 200 else expected):
+            failures.append(f"{who or 'nobody'} GET /admin: {status}, expected {expected}")
+    assert not failures, "\n".join(failures)
+    assert await rows(db, "SELECT username, active, password_hash FROM users ORDER BY id") == users_before, \
+        "a refused admin form changed an account"
+    denied = await rows(db, "SELECT username, action FROM audit_log WHERE outcome = 'denied' "
+                            "AND action = 'work_item.resolve' ORDER BY id")
+    assert {u for u, _ in denied} == {"olly", "otto", "sue", "cora"}

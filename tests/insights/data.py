@@ -101,7 +101,8 @@ async def add_victims(db: Database, victims: list[Victim]) -> None:
                                    session_id=session.id, touchpoint=v.touchpoint, rule_id="test",
                                    target_kind=spec.get("kind", "queue"), target_ref=spec.get("ref", "control_room"),
                                    priority=spec.get("priority", "normal"), status=spec.get("status", "new"),
-                                   sla_minutes=spec.get("sla", 60), due_at=sent + timedelta(minutes=spec.get("sla", 60)),
+                                   sla_minutes=spec.get("sla", 60),
+                                   due_at=sent + timedelta(minutes=spec.get("sla", 60)),
                                    acknowledged_at=(sent + timedelta(minutes=spec["ack"])) if "ack" in spec else None,
                                    resolved_at=(sent + timedelta(minutes=spec["resolve"])) if "resolve" in spec
                                    else None, outcome=spec.get("outcome"), created_at=sent, updated_at=sent))

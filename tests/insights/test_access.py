@@ -21,7 +21,7 @@ PAGES = ("/board?from=2026-07-01&to=2026-09-30", "/board/pack?quarter=2026Q3",
 
 def victims() -> list[Victim]:
     out = []
-    for i in range(8):
+    for _ in range(8):
         v = Victim(name="Zebedee Quarrington", answers={"q_overall": "2"})
         v.replies = [(SECRET_TEXT, tags("updates_and_information"))]
         out.append(v)

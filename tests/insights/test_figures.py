@@ -104,7 +104,8 @@ async def test_filters_narrow_every_figure(services: Services, board: Board) -> 
         "After a 101 call", "All"]
     women = await board.row("reach_touchpoint", "All", f"{Q3}&group=gender:female")
     assert women["Invited"] == "6" and women["Replied"] == "6"
-    sms = await board.row("ratings", "Satisfied overall (4 or 5 out of 5)", f"{Q3}&channel=tel&touchpoint=after_attendance")
+    query = f"{Q3}&channel=tel&touchpoint=after_attendance"
+    sms = await board.row("ratings", "Satisfied overall (4 or 5 out of 5)", query)
     assert sms["Victims answering"] == "12"
     status, body = await board.browser.get("/board?from=2026-09-01&to=2026-07-01")
     assert status == 400 and "before" in body

@@ -27,6 +27,9 @@ CASES = [
      "Spoke to Sergeant [name] on [phone] and he said wait for Mrs [name] to call", ["Khan", "456", "Begum"]),
     ("write to me at 7 Church Lane, B15 2TT or sarah_j@mail.co.uk",
      "write to me at [address], [postcode] or [email]", ["Church", "B15", "mail.co.uk"]),
+    ("the man's name from a neighbour, it's Gary Nolan. Kind regards, Margaret Ellison",
+     "the man's name from a neighbour, it's [name]. Kind regards, [name]", ["Gary", "Nolan", "Margaret", "Ellison"]),
+    ("Could be his. Name on it is R Clarke", "Could be his. Name on it is [name]", ["Clarke"]),
     ("My son Tyler's date of birth is 04/11/2009 and he was there",
      "My son [name]'s date of birth is [date of birth] and he was there", ["Tyler", "2009"]),
 ]

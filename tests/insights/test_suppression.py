@@ -21,7 +21,7 @@ TABLES = ("reach_touchpoint", "reach_channel", "satisfaction_trend", "satisfacti
 def few() -> list[Victim]:
     """Three victims: every count they make is below five."""
     out = []
-    for i in range(3):
+    for _ in range(3):
         v = Victim(touchpoint="case_filed", channel="mailto", crime_type="fraud", area="Dudley",
                    demographics={"ethnicity": "Black", "gender": "male", "age_band": "65+", "disability": "yes"},
                    answers={"q_overall": "1", "q_support": "no", "q_understood": "no"})

@@ -10,7 +10,8 @@ from feedbackbot.app import Services
 from feedbackbot.store.tables import Case, FeedbackItem, Notification, User, WorkItem, WorkItemEvent
 
 #: Hostile victim text: it must never reach a notice.
-VICTIM_TEXT = "Jane Victim-Smith here <script>x</script> he is outside now, call me on 07700 900123"
+VICTIM_TEXT = ('Jane Victim-Smith here <script>x</script> "><img src=x onerror=alert(1)> he is outside now, '
+               'call me on 07700 900123 =HYPERLINK("http://evil.example","click")')
 
 
 async def add_officer(services: Services, ref: str, *, supervisor: str | None = None, email: str | None = None,

@@ -87,7 +87,8 @@ async def test_urgent_reply_notifies_by_email_sms_and_signed_webhook_without_vic
 
     everything = [m.raw.decode("utf-8", "replace") for m in relay.received] + [sms.body, body.decode()]
     for text in everything:
-        for fragment in ("Jane", "Victim-Smith", "outside now", "07700", "<script>", "CR/20/26"):
+        for fragment in ("Jane", "Victim-Smith", "outside now", "07700", "<script>", "<img", "onerror",
+                         "HYPERLINK", "evil.example", "CR/20/26"):
             assert fragment not in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
@@ -113,3 +114,27 @@ async def test_unacknowledged_urgent_item_escalates_to_the_duty_inspector(alerti
     assert await alerting.escalation.escalate_overdue() == 1
     targets = {(i.target_ref, i.priority) for i in await items_for(alerting, feedback_id)}
     assert targets == {("control_room", "urgent"), ("duty_inspector", "urgent")}
+
+
+async def test_two_workers_never_queue_the_same_urgent_repeat(alerting: Services, clock: ManualClock) -> None:
+    """Several `feedbackbot worker` processes on one database: each round of alerts is queued once."""
+    case_id = await add_case(alerting, "CR/14/26", officer="PC1")
+    feedback_id = await add_reply(alerting, "He is outside now with a knife", case_id)
+    await alerting.classification.run_once()
+    others = [build_services(alerting.settings, clock, classifier=KeywordClassifier) for _ in range(2)]
+    try:
+        for _ in range(3):
+            clock.advance(minutes=5)
+            done = await asyncio.gather(alerting.escalation.repeat_urgent(),
+                                        *(o.escalation.repeat_urgent() for o in others))
+            assert sum(done) == 1
+    finally:
+        for other in others:
+            other.classifier.stop()
+            await other.db.dispose()
+    [control] = [i for i in await items_for(alerting, feedback_id) if i.target_ref == "control_room"]
+    rounds = [(n.channel, n.sequence) for n in await notifications(alerting)
+              if n.work_item_id == control.id and n.channel in {"sms", "webhook"}]
+    assert sorted(rounds) == [(c, k) for c in ("sms", "webhook") for k in range(4)]
+    repeats = [e for e in await events_for(alerting, control.id or 0) if e.kind == "alert_repeated"]
+    assert [e.detail["sequence"] for e in repeats] == [1, 2, 3]

@@ -37,8 +37,7 @@ def _slice_columns() -> list[sa.Column]:
 
 def _indexes(table: str) -> None:
     with op.batch_alter_table(table, schema=None) as batch_op:
-        batch_op.create_index(f'ix_{table}_day', ['day'], unique=False)
-        batch_op.create_index(f'ix_{table}_slice', ['grain', 'group_kind', 'day'], unique=False)
+        batch_op.create_index(f'ix_{table}_slice', ['grain', 'day', 'group_kind'], unique=False)
 
 
 def upgrade() -> None:
@@ -93,5 +92,4 @@ def downgrade() -> None:
     for table in ('insight_work', 'insight_feedback', 'insight_ratings', 'insight_reach'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f'ix_{table}_slice')
-            batch_op.drop_index(f'ix_{table}_day')
         op.drop_table(table)

@@ -1,0 +1,125 @@
+"""Board insights at scale: bulk-generate a year with N victims' replies, refresh the facts, then time the default
+dashboard (p50/p95 over many loads, figures and page rendered) and the quarterly board pack, on SQLite and PostgreSQL.
+
+    python -m bench.insights --replies 1000000     # both (PostgreSQL from FEEDBACKBOT_TEST_POSTGRES_URL)
+    python -m bench.insights --replies 100000 --databases sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from bench.measure import percentile
+from feedbackbot.flows.library import FlowLibrary
+from feedbackbot.insights.charts import chart
+from feedbackbot.insights.demo_year import DemoYear, load_replies
+from feedbackbot.insights.filters import Filters
+from feedbackbot.insights.pack_pdf import build_pack_pdf
+from feedbackbot.insights.service import BoardInsights
+from feedbackbot.settings import Settings
+from feedbackbot.store.db import Database
+from feedbackbot.store.migrate import migrate
+from feedbackbot.web.render import Pages
+from tests.support.clock import ManualClock
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+#: Replies (answers plus free-text replies) per victim invited, as the generator makes them.
+REPLIES_PER_INVITATION = 2.16
+
+
+async def run(url: str, replies: int, loads: int) -> dict[str, float]:
+    db = Database(url)
+    await migrate(db)
+    settings = Settings(database_url=url)
+    flows = FlowLibrary.from_folder(settings.flows_dir)
+    per_day = replies / REPLIES_PER_INVITATION / 365
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    counts = await DemoYear({f: flows.latest(f) for f in flows.current}, now=NOW, per_day=per_day,
+                            replies=load_replies()).write(db, chunk=20000)
+    out["generate_s"] = time.perf_counter() - t
+    out["replies"] = counts["answers"] + counts["feedback_items"]
+    out["invitations"] = counts["invitations"]
+    insights = BoardInsights(db, flows, settings, ManualClock(NOW))
+    t = time.perf_counter()
+    await insights.refresh(full=True)
+    out["refresh_full_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    await insights.refresh()
+    out["refresh_incremental_s"] = time.perf_counter() - t
+    pages = Pages(settings)
+    filters = Filters.default(NOW.date())
+    for mode, cached in (("cold", False), ("warm", True)):
+        times = []
+        for _ in range(loads):
+            t = time.perf_counter()
+            board = await insights.dashboard(filters, NOW, cached=cached)
+            pages.render_text("board/dashboard.html", {
+                "board": board, "n": board.threshold, "query": filters.query_string(), "quarter": "2026Q3",
+                "charts": {k: chart(v, board.threshold) for k, v in board.tables.items()},
+                "sections": [("All", list(board.tables.values()))], "user": None, "nav": [], "csrf_token": "",
+                "request": None})
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out[f"{mode}_p50_ms"] = percentile(times, 50) * 1000
+        out[f"{mode}_p95_ms"] = percentile(times, 95) * 1000
+    filtered = Filters.parse({"area": "Coventry", "channel": "whatsapp"}, NOW.date())
+    t = time.perf_counter()
+    await insights.dashboard(filtered, NOW, cached=False)
+    out["dashboard_filtered_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    pack = await insights.dashboard(Filters.for_quarter("2026Q3"), NOW, cached=False)
+    pdf = build_pack_pdf(pack, "July to September 2026", settings.force_name, NOW)
+    out["pack_pdf_s"] = time.perf_counter() - t
+    out["pack_pdf_kib"] = len(pdf) / 1024
+    await db.dispose()
+    return out
+
+
+async def fresh_postgres() -> str:
+    admin = os.environ.get("FEEDBACKBOT_TEST_POSTGRES_URL")
+    if not admin:
+        raise SystemExit("set FEEDBACKBOT_TEST_POSTGRES_URL (source /tmp/env.sh or run under make test)")
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute("DROP DATABASE IF EXISTS bench_insights")
+        await conn.execute("CREATE DATABASE bench_insights")
+    finally:
+        await conn.close()
+    return admin.rsplit("/", 1)[0] + "/bench_insights"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replies", type=int, default=1_000_000)
+    parser.add_argument("--loads", type=int, default=50)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(f"insights benchmark: {args.replies:,} replies, {args.loads} dashboard loads, load average "
+          f"{os.getloadavg()[0]:.1f}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    for name in args.databases.split(","):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}" if name == "sqlite" else asyncio.run(fresh_postgres())
+            result = asyncio.run(run(url, args.replies, args.loads))
+        print(f"\n{name}:")
+        print(f"  rows generated        {result['replies']:>12,.0f} replies from {result['invitations']:,.0f} "
+              f"victims invited in {result['generate_s']:.1f} s")
+        print(f"  facts, full refresh   {result['refresh_full_s']:>12.1f} s")
+        print(f"  facts, incremental    {result['refresh_incremental_s']:>12.2f} s (nothing changed)")
+        for mode, note in (("cold", "every figure read from the facts"), ("warm", "facts unchanged since")):
+            p50, p95 = result[mode + "_p50_ms"], result[mode + "_p95_ms"]
+            print(f"  dashboard {mode}        p50 {p50:.0f} ms, p95 {p95:.0f} ms ({note}; target p95 < 500 ms)")
+        print(f"  dashboard filtered    {result['dashboard_filtered_ms']:>12.0f} ms (area + channel, one load)")
+        print(f"  board pack PDF        {result['pack_pdf_s']:>12.2f} s ({result['pack_pdf_kib']:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -117,6 +117,8 @@ class Server:
 API_KEY = "bench-" + uuid.uuid4().hex
 
 
+#: How many serving processes the server runs (``--processes``).
+SERVER_PROCESSES = {"count": "1"}
 #: Which classifier the server reads free-text messages with (``--classifier``).
 SERVER_CLASSIFIER = {"name": "model"}
 
@@ -174,6 +176,7 @@ async def running_server(workdir: Path, api_base_url: str, send_rate: float,
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "feedbackbot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--processes", SERVER_PROCESSES["count"],
             env=env, cwd=ROOT, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -516,6 +519,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--rate", type=float, default=500.0, help="webhooks per second offered in the open phase")
     parser.add_argument("--send-rates", default="10,50", help="comma-separated sends per second to try")
     parser.add_argument("--send-seconds", type=float, default=20.0, help="seconds' worth of sends to queue")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="the server's serving processes (feedbackbot serve --processes; default 1)")
     parser.add_argument("--classifier", choices=("model", "keywords"), default="model",
                         help="the server's classifier: the shipped transformer (default) or the keyword stand-in")
     parser.add_argument("--log-level", default="WARNING", help="the server's FEEDBACKBOT_LOG_LEVEL")
@@ -523,7 +528,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     SERVER_CLASSIFIER["name"] = args.classifier
-    print(f"classifier: {args.classifier}", flush=True)
+    SERVER_PROCESSES["count"] = str(max(1, args.processes))
+    print(f"classifier: {args.classifier}; serving processes: {args.processes}", flush=True)
     return Options(concurrency=args.concurrency, victims=min(1000, args.victims),
                    duration=min(120.0, args.duration), rate=args.rate,
                    send_rates=tuple(float(r) for r in args.send_rates.split(",") if r.strip()),

@@ -358,6 +358,8 @@ def feedbackbot_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "feedbackbot.cli"]
 
 
+#: How many serving processes the server runs (``--processes``).
+SERVER_PROCESSES = {"count": "1"}
 #: Which classifier the server reads free-text replies with (``--classifier``).
 SERVER_CLASSIFIER = {"name": "model"}
 
@@ -409,6 +411,7 @@ async def running_server(database_url: str, workdir: Path, log_level: str) -> As
     with open_log(log_path) as log:
         proc = await asyncio.create_subprocess_exec(
             *feedbackbot_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--processes", SERVER_PROCESSES["count"],
             env=env, cwd=workdir, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -576,6 +579,7 @@ class Options:
     seed: int
     json_path: Path | None
     classifier: str = "model"
+    processes: int = 1
 
 
 def event_body(n: int, touchpoint: str, run: str) -> dict[str, Any]:
@@ -852,6 +856,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
                         "$FEEDBACKBOT_BENCH_POSTGRES_URL; without it a private cluster is started)")
     p.add_argument("--server-log-level", default="INFO",
                    help="the server's FEEDBACKBOT_LOG_LEVEL (INFO, the default, writes one access line per request)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="the server's serving processes (feedbackbot serve --processes; default 1)")
     p.add_argument("--classifier", choices=("model", "keywords"), default="model",
                    help="the server's classifier: the shipped transformer (default) or the keyword stand-in, "
                         "to measure the conversation core without the model's CPU")
@@ -873,7 +879,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(databases=databases, concurrency=a.concurrency, duration=a.duration, max_replies=a.max_replies,
                    warmup=a.warmup, warmup_replies=a.warmup_replies, rates=rates, max_in_flight=a.max_in_flight,
                    postgres_url=a.postgres_url, server_log_level=a.server_log_level, seed=a.seed,
-                   json_path=a.json_path, classifier=a.classifier)
+                   json_path=a.json_path, classifier=a.classifier, processes=a.processes)
 
 
 async def run(options: Options) -> int:
@@ -883,7 +889,8 @@ async def run(options: Options) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     info = machine()
     SERVER_CLASSIFIER["name"] = options.classifier
-    print(f"classifier: {options.classifier}", flush=True)
+    SERVER_PROCESSES["count"] = str(max(1, options.processes))
+    print(f"classifier: {options.classifier}; serving processes: {options.processes}", flush=True)
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, Python {info['python']}, "
           f"Linux {info['kernel']}; {info['date']}; load average {info['load']}", flush=True)
     if float(info["load"].split()[0] if info["load"] != "unknown" else 0) > 0.5:

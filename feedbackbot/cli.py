@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -37,7 +38,7 @@ def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
     return settings.replace(**changes)
 
 
-async def _serve(settings: Settings, on_ready: list[str] | None = None) -> None:
+async def _serve(settings: Settings, on_ready: list[str] | None = None, *, reuse_port: bool = False) -> None:
     from .app import SchemaOutOfDate, build_services, create_app
     from .flows.loader import FlowError
     from .logs import AccessLogger
@@ -61,7 +62,7 @@ async def _serve(settings: Settings, on_ready: list[str] | None = None) -> None:
     except (SchemaOutOfDate, FlowError) as exc:
         print(f"feedbackbot: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
     await site.start()
     log.info("listening on http://%s:%s", settings.host, settings.port)
     if on_ready is not None:
@@ -81,14 +82,87 @@ async def _serve(settings: Settings, on_ready: list[str] | None = None) -> None:
     await runner.cleanup()
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web app and, unless disabled, the workers."""
     from .logs import configure_logging
 
     settings = _with_address(_settings_or_exit(), args)
     configure_logging(settings.log_level)
+    if args.processes > 1:
+        return _serve_processes(settings, args.processes)
     asyncio.run(_serve(settings))
     return 0
+
+
+async def _prepare(settings: Settings) -> None:
+    """Create or upgrade the database and publish the flows, once, before the serving processes start."""
+    from .app import SchemaOutOfDate, build_services, prepare_database
+    from .flows.loader import FlowError
+    from .routing import RoutingError
+
+    try:
+        services = build_services(settings)
+        try:
+            await prepare_database(services)
+        finally:
+            await services.db.dispose()
+    except (RoutingError, FlowError, SettingsError, SchemaOutOfDate) as exc:
+        print(f"feedbackbot: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _serve_processes(settings: Settings, count: int) -> int:
+    """Serve from ``count`` processes sharing the port (SO_REUSEPORT), so every core answers victims.
+
+    The database is prepared once, here; then the processes are forked. The first also runs the
+    background workers (scheduler, outbox, classification, escalation, notices) and the inbound email
+    listener and IMAP poller, so rate limits and polling stay single; the others serve HTTP only (web
+    chat, webhooks, API, pages), each carrying out the survey turns of the requests it answers. SIGTERM
+    or SIGINT is passed on to every process; if one exits with an error the others are stopped too.
+    """
+    asyncio.run(_prepare(settings))
+    children: list[int] = []
+    for index in range(count):
+        pid = os.fork()
+        if pid == 0:  # a serving process
+            code = 0
+            try:
+                mine = settings if index == 0 else settings.replace(run_workers=False, smtp_listen_port=0,
+                                                                    imap_host="")
+                asyncio.run(_serve(mine, reuse_port=True))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                log.exception("serving process %s stopped with an error", index + 1)
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    log.info("serving from %s processes: %s", count, ", ".join(map(str, children)))
+
+    def pass_on(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
+    running, status = set(children), 0
+    while running:
+        pid, wait_status = os.wait()
+        running.discard(pid)
+        code = os.waitstatus_to_exitcode(wait_status)
+        if code != 0 and status == 0:
+            status = code if code > 0 else 1
+            log.error("serving process %s exited with %s; stopping the others", pid, code)
+            pass_on(signal.SIGTERM, None)
+    return status
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -308,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, default=None, help="port to listen on (default 8080)")
+        if name == "serve":
+            p.add_argument("--processes", type=_positive, default=1,
+                           help="serving processes sharing the port (default 1; the first also runs the workers)")
         if name == "demo":
             p.add_argument("--data-dir", default="var/demo", help="where the demo database lives")
             p.add_argument("--reset", action="store_true", help="start again with fresh demo data")

@@ -61,8 +61,10 @@ class Server:
     The database file and the port outlive the process, so ``kill()`` then ``start()`` is a restart.
     """
 
-    def __init__(self, db_path: Path, *, log_path: Path | None = None, port: int | None = None) -> None:
+    def __init__(self, db_path: Path, *, log_path: Path | None = None, port: int | None = None,
+                 processes: int = 1) -> None:
         self.db_path = db_path
+        self.processes = processes
         self.log_path = log_path or db_path.with_suffix(".log")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,7 +93,8 @@ class Server:
             log.write(f"--- starting on port {self.port}\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "feedbackbot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", "feedbackbot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--processes", str(self.processes)],
                 env=self.environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=Path(__file__).resolve().parents[2],
             )

@@ -30,6 +30,8 @@ class ClassifierService:
         self._classifier: Classifier | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
         self._loading: asyncio.Future[Classifier] | None = None
+        self._waiting: list[tuple[str, asyncio.Future[Classification]]] = []
+        self._batcher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Load (and so warm) the model before the first reply arrives."""
@@ -50,12 +52,38 @@ class ClassifierService:
         return await asyncio.get_running_loop().run_in_executor(self._pool, classifier.classify, list(texts))
 
     async def classify(self, text: str) -> Classification:
-        """Classify one reply."""
-        [result] = await self.classify_many([text])
-        return result
+        """Classify one reply. Replies arriving while the model is busy are read together in one batch.
+
+        The encoder reads a batch for much less per reply than one reply at a time (bench/classify.py), so
+        under load every reply waiting when the thread comes free goes in the next batch (up to BATCH).
+        """
+        future: asyncio.Future[Classification] = asyncio.get_running_loop().create_future()
+        self._waiting.append((text, future))
+        if self._batcher is None or self._batcher.done():
+            self._batcher = asyncio.create_task(self._read_waiting(), name="classifier-batches")
+        return await future
+
+    async def _read_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            live = [(text, future) for text, future in batch if not future.cancelled()]
+            if not live:
+                continue
+            try:
+                results = await self.classify_many([text for text, _ in live])
+            except Exception as exc:  # each caller decides what a failure means (the worker retries later)
+                for _, future in live:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(live, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
     def stop(self) -> None:
-        """Let the thread go."""
+        """Let the thread go (and any batch still waiting)."""
+        if self._batcher is not None and not self._batcher.done():
+            self._batcher.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -1,0 +1,51 @@
+"""The classifier service reads replies that arrive together in one batch, each answer going to its own reply."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from feedbackbot.nlp import KeywordClassifier
+from feedbackbot.nlp.types import Classification
+from feedbackbot.workers.classification import BATCH, ClassifierService
+
+
+class CountingClassifier(KeywordClassifier):
+    """The keyword stand-in, remembering the size of every batch it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        self.batches.append(len(texts))
+        return super().classify(texts)
+
+
+TEXTS = ["he is outside now", "nobody called me back", "the officer was brilliant", "I want to end it all",
+         "please call me", "fine"]
+
+
+async def test_replies_waiting_together_are_read_in_one_batch_and_answered_in_order() -> None:
+    model = CountingClassifier()
+    service = ClassifierService(lambda: model)
+    await service.start()
+    try:
+        readings = await asyncio.gather(*(service.classify(text) for text in TEXTS))
+    finally:
+        service.stop()
+    assert model.batches == [len(TEXTS)]
+    assert [r.risk for r in readings] == [r.risk for r in KeywordClassifier().classify(TEXTS)]
+    assert readings[0].risk == "urgent" and readings[3].risk == "urgent" and readings[1].risk == "none"
+
+
+async def test_a_flood_of_replies_is_read_in_batches_of_at_most_BATCH() -> None:
+    model = CountingClassifier()
+    service = ClassifierService(lambda: model)
+    await service.start()
+    try:
+        readings = await asyncio.gather(*(service.classify(f"reply number {n}") for n in range(BATCH * 2 + 3)))
+    finally:
+        service.stop()
+    assert len(readings) == BATCH * 2 + 3
+    assert model.batches == [BATCH, BATCH, 3]

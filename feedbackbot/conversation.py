@@ -164,8 +164,15 @@ class ContactRef:
 def _inbound_row(inbound: InboundMessage) -> Message:
     return Message(direction="in", channel=inbound.channel.value, address=str(inbound.address),
                    provider_id=inbound.provider_id, text=inbound.text, status="received", quick_replies=[],
-                   media=[{"type": t} for t in inbound.media_types], created_at=inbound.received_at,
+                   media=_media(inbound), created_at=inbound.received_at,
                    updated_at=inbound.received_at)
+
+
+def _media(inbound: InboundMessage) -> list[dict[str, str]]:
+    """Each media item's type, and where the provider keeps it when it said."""
+    refs = inbound.media_refs + ("",) * (len(inbound.media_types) - len(inbound.media_refs))
+    return [{"type": kind, "ref": ref} if ref else {"type": kind} for kind, ref in zip(inbound.media_types, refs,
+                                                                                        strict=False)]
 
 
 def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:

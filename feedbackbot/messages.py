@@ -65,6 +65,9 @@ class InboundMessage:
     provider_id: str
     received_at: datetime
     media_types: tuple[str, ...] = ()
+    #: Where the provider keeps each item of ``media_types`` (a Twilio media URL, a Telegram file_id), so a
+    #: person can fetch it; "" where there is nothing to fetch (a location, an email attachment).
+    media_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

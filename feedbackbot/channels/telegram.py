@@ -116,11 +116,16 @@ def _language(user: Any) -> str:
     return code.split("-")[0].lower() if isinstance(code, str) and code else "en"
 
 
-def _media_kinds(message: TelegramMessage) -> tuple[str, ...]:
+def _media_kinds(message: TelegramMessage) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kind of media a message carries and its file_id (for getFile), if any."""
     for kind in MEDIA_KINDS:
-        if getattr(message, kind, None):
-            return (kind,)
-    return ()
+        item = getattr(message, kind, None)
+        if item:
+            if isinstance(item, (tuple, list)):  # a photo comes in several sizes: keep the largest
+                item = item[-1]
+            file_id = getattr(item, "file_id", None)
+            return (kind,), (file_id if isinstance(file_id, str) else "",)
+    return (), ()
 
 
 def read_update(update: Update, received_at: datetime) -> _Action | None:
@@ -151,12 +156,12 @@ def read_update(update: Update, received_at: datetime) -> _Action | None:
             token = words[1].strip() if len(words) > 1 else None
             return _Start(address, chat_id, token, _language(message.from_user))
         text = COMMAND_WORDS.get(command, text)
-    kinds = _media_kinds(message)
+    kinds, refs = _media_kinds(message)
     if not text.strip() and not kinds:
         return None  # a service message (pinned, joined…): nothing the victim said
     return _Said(InboundMessage(channel=Channel.TELEGRAM, address=address, text=text,
                                 provider_id=f"{chat_id}:{message_id}", received_at=received_at,
-                                media_types=kinds))
+                                media_types=kinds, media_refs=refs))
 
 
 def _read_press(query: CallbackQuery, received_at: datetime) -> _Press | None:

@@ -68,6 +68,8 @@ MAX_FORM_FIELDS = 200
 #: Twilio accepts at most 1,600 characters in a message body.
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
+#: The longest media URL we keep (Twilio\'s are about 150 characters).
+MAX_MEDIA_URL = 500
 #: How long we wait for Twilio to answer one API request (a send and its lookup stay inside the outbox's 30 s).
 API_TIMEOUT = 10.0
 #: WhatsApp's customer-service window, less a margin for the time between the victim's message and ours.
@@ -230,6 +232,12 @@ def _field(form: MultiDict[str], name: str, pattern: re.Pattern[str] | None = No
     return value
 
 
+def _media_url(raw: str) -> str:
+    """Twilio's URL for a media item (fetched with the account's credentials), or "" if it is not one."""
+    url = raw.strip()
+    return url if url.startswith("https://") and len(url) <= MAX_MEDIA_URL and url.isprintable() else ""
+
+
 def _sender_address(raw: str) -> Address:
     """``+447700900001`` → ``tel:+447700900001``; ``whatsapp:+447700900001`` → ``whatsapp:+447700900001``."""
     scheme, sep, number = raw.partition(":")
@@ -345,13 +353,15 @@ class TwilioGateway:
             raise WebhookRefused(400, "malformed", f"NumMedia must be 0 to {MAX_MEDIA}")
         media = [form.get(f"MediaContentType{i}", "").strip() or "application/octet-stream"
                  for i in range(media_count)]
+        refs = [_media_url(form.get(f"MediaUrl{i}", "")) for i in range(media_count)]
         if form.get("MessageType") == "location" or ("Latitude" in form and "Longitude" in form):
             media.append("location")
+            refs.append("")
         # A quick-reply button press: its id is what the victim would have typed ("1", "START"…).
         text = form.get("ButtonPayload", "").strip() or form.get("Body", "")
         provider_stop = form.get("OptOutType", "").upper() == "STOP" and parse_keyword(text) is not Keyword.STOP
         inbound = InboundMessage(channel=address.channel, address=address, text=text, provider_id=sid,
-                                 received_at=self.clock.now(), media_types=tuple(media))
+                                 received_at=self.clock.now(), media_types=tuple(media), media_refs=tuple(refs))
         return inbound, provider_stop
 
     async def status_webhook(self, request: web.Request) -> web.StreamResponse:

@@ -370,7 +370,8 @@ async def test_a_sticker_is_stored_and_the_victim_told_typed_replies_are_easiest
     victim = await started(client, services, clock, outbox, standin)
     await victim.send("message_sticker")
     [stored] = await rows(services, inbound())
-    assert (stored.text, stored.media) == ("", [{"type": "sticker"}])
+    assert (stored.text, stored.media) == ("", [{
+        "type": "sticker", "ref": "CAACAgIAAxkBAAEBQ2Zl6c1xYz0AAV4QWx9kU3l0aWNrZXIAAh4AA8A2TxMJkU8F4w1bHjQE"}])
     await pump(services, outbox)
     # The kind note comes first, then the question again.
     assert "typ" in victim.heard()[-2].lower(), victim.heard()[-2:]

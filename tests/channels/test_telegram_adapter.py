@@ -236,18 +236,21 @@ def read(name: str, **changes: Any) -> object:
     return read_update(Update.de_json(fixture_update(name, **changes), Bot(TOKEN)), NOW)
 
 
-@pytest.mark.parametrize(("fixture", "kinds", "text"), [
-    ("message_sticker", ("sticker",), ""),
-    ("message_photo", ("photo",), "the broken window"),
-    ("message_voice", ("voice",), ""),
-    ("message_text", (), "yes"),
+@pytest.mark.parametrize(("fixture", "kinds", "refs", "text"), [
+    ("message_sticker", ("sticker",), ("CAACAgIAAxkBAAEBQ2Zl6c1xYz0AAV4QWx9kU3l0aWNrZXIAAh4AA8A2TxMJkU8F4w1bHjQE",),
+     ""),
+    # A photo comes in several sizes: the largest is the one a person will want to see.
+    ("message_photo", ("photo",), ("AgACAgQAAxkBAAIBC2Xp1aJ8c2maaWxsLWxhcmdlAAJ2wDEbQ2dOU0FAAQADAgADeAADNAQ",),
+     "the broken window"),
+    ("message_voice", ("voice",), ("AwACAgQAAxkBAAIBDWXp1wABdm9pY2Utbm90ZQACXxQAAkNnTlNNfnjRdm9pY2UeNAQ",), ""),
+    ("message_text", (), (), "yes"),
 ])
-def test_messages_become_inbound_messages_with_their_media_kinds(fixture: str, kinds: tuple[str, ...],
-                                                                 text: str) -> None:
+def test_messages_become_inbound_messages_with_their_media_kinds_and_file_ids(
+        fixture: str, kinds: tuple[str, ...], refs: tuple[str, ...], text: str) -> None:
     action = read(fixture, message_id=12)
     assert action == _Said(InboundMessage(channel=Channel.TELEGRAM, address=Address(Channel.TELEGRAM, str(CHAT)),
                                           text=text, provider_id=f"{CHAT}:12", received_at=NOW,
-                                          media_types=kinds))
+                                          media_types=kinds, media_refs=refs))
 
 
 @pytest.mark.parametrize(("text", "said"), [("/stop", "STOP"), ("/help", "HELP"),

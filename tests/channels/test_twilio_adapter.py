@@ -491,9 +491,18 @@ async def test_a_quick_reply_press_reads_as_its_id(twilio: Twilio, edge: Edge) -
 
 @pytest.mark.parametrize(("fixture", "types"), [("inbound_sms_media", ("audio/amr", "image/jpeg")),
                                                 ("inbound_whatsapp_voice", ("audio/ogg",))])
-async def test_media_is_passed_on_by_type(twilio: Twilio, edge: Edge, fixture: str, types: tuple[str, ...]) -> None:
-    assert (await twilio.post("/webhooks/twilio/messages", fixture_form(fixture))).status == 200
+async def test_media_is_passed_on_by_type_with_its_url(twilio: Twilio, edge: Edge, fixture: str,
+                                                       types: tuple[str, ...]) -> None:
+    form = fixture_form(fixture)
+    assert (await twilio.post("/webhooks/twilio/messages", form)).status == 200
     assert edge.sink.accepted[0].media_types == types
+    assert edge.sink.accepted[0].media_refs == tuple(form[f"MediaUrl{i}"] for i in range(len(types)))
+
+
+async def test_a_media_url_that_is_not_https_is_not_kept(twilio: Twilio, edge: Edge) -> None:
+    form = fixture_form("inbound_whatsapp_voice", MediaUrl0="javascript:alert(1)")
+    assert (await twilio.post("/webhooks/twilio/messages", form)).status == 200
+    assert (edge.sink.accepted[0].media_types, edge.sink.accepted[0].media_refs) == (("audio/ogg",), ("",))
 
 
 async def test_a_twilio_opt_out_keyword_we_do_not_know_is_honoured_first(twilio: Twilio, edge: Edge) -> None:

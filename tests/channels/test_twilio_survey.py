@@ -392,7 +392,8 @@ async def test_a_voice_note_is_kept_with_its_media_type(client: TestClient[Any, 
     await phone.pump()
     async with services.db.session() as s:
         inbound = (await s.exec(select(Message).where(Message.direction == "in"))).one()
-    assert inbound.media == [{"type": "audio/ogg"}]
+    # Kept with Twilio's URL for it, so a person can fetch the recording.
+    assert inbound.media == [{"type": "audio/ogg", "ref": fixture_form("inbound_whatsapp_voice")["MediaUrl0"]}]
     assert inbound.address == "whatsapp:+447700900002"
     # The voice note opened the window: the answer goes as free text, then the question again.
     thanks, question = phone.new()

@@ -45,6 +45,8 @@ T = TypeVar("T")
 #: Channels the victim's own device reads from us (no provider to push through).
 PULL_CHANNELS = frozenset({Channel.WEB.value})
 NO_SURVEY_REPLY_EVERY = timedelta(hours=24)
+#: Channels where a turn's messages go as one (an invitation by email is one email, not three).
+ONE_MESSAGE_PER_TURN = frozenset({Channel.EMAIL.value})
 
 
 PAUSED = "paused"
@@ -190,6 +192,13 @@ def _outbound_values(channel: str, address: str, contact_id: int | None, text: s
             "error_code": None, "error_reason": None, "attempts": 0, "next_attempt_at": None if pull else now,
             "claimed_at": None, "in_reply_to": None, "created_at": now, "updated_at": now,
             "sent_at": now if pull else None, "delivered_at": None}
+
+
+def _joined(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A turn's messages as one: paragraphs in order, with the last one's step, purpose and choices."""
+    joined = dict(rows[-1])
+    joined["text"] = "\n\n".join(row["text"] for row in rows)
+    return joined
 
 
 def case_context(case: Case | None, settings: Settings) -> dict[str, str]:
@@ -693,6 +702,8 @@ class Conversation:
         if invitation_status is not None and survey.invitation_id is not None:
             await conn.execute(rows.UPDATE_INVITATION, {"invitation_id": survey.invitation_id,
                                                         "status": invitation_status})
+        if survey.channel in ONE_MESSAGE_PER_TURN and len(out) > 1:
+            out = [_joined(out)]
         made = [await rows.insert_returning_id(conn, rows.MESSAGES, row) for row in out]
         if any(row["status"] == "queued" for row in out):
             self.outbox_ready.set()

@@ -397,6 +397,15 @@ async def messages(services: Services, direction: str = "in") -> list[Message]:
                                   .order_by(col(Message.id)))).all())
 
 
+def question_in(body: str) -> str:
+    """The question an email asks: its last paragraph before the reply instructions (a turn is one email)."""
+    paragraphs = body.split("\n\n")
+    for index, paragraph in enumerate(paragraphs):
+        if paragraph.startswith("To answer, reply to this email."):
+            return paragraphs[index - 1]
+    raise AssertionError(f"no reply instructions in: {body!r}")
+
+
 def answer_for(question: str) -> str:
     """What our victim says to a question, read the way a person would."""
     if "YES or NO" in question:

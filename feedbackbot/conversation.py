@@ -163,11 +163,14 @@ class ContactRef:
     opted_out_at: datetime | None
 
 
-def _inbound_row(inbound: InboundMessage) -> Message:
-    return Message(direction="in", channel=inbound.channel.value, address=str(inbound.address),
-                   provider_id=inbound.provider_id, text=inbound.text, status="received", quick_replies=[],
-                   media=_media(inbound), created_at=inbound.received_at,
-                   updated_at=inbound.received_at)
+def _inbound_row(inbound: InboundMessage) -> dict[str, Any]:
+    """The columns of a stored inbound message, waiting to be processed."""
+    return {"direction": "in", "channel": inbound.channel.value, "address": str(inbound.address),
+            "contact_id": None, "session_id": None, "provider_id": inbound.provider_id, "text": inbound.text,
+            "quick_replies": [], "media": _media(inbound), "step_id": None, "purpose": "reply",
+            "status": "received", "error_code": None, "error_reason": None, "attempts": 0, "next_attempt_at": None,
+            "claimed_at": None, "in_reply_to": None, "created_at": inbound.received_at,
+            "updated_at": inbound.received_at, "sent_at": None, "delivered_at": None}
 
 
 def _media(inbound: InboundMessage) -> list[dict[str, str]]:
@@ -244,7 +247,7 @@ class Conversation:
                 return Received(new_id, True)
             # A repeat (or a concurrent delivery of the same message, which stored it first).
             existing = (await conn.execute(rows.MESSAGE_ID_BY_PROVIDER, {
-                "channel": row.channel, "provider_id": row.provider_id})).scalar_one()
+                "channel": row["channel"], "provider_id": row["provider_id"]})).scalar_one()
             return Received(int(existing), False)
 
     async def classify_on_arrival(self, message_id: int, text: str) -> None:

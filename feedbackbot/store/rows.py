@@ -71,7 +71,7 @@ async def insert_returning_id(conn: AsyncConnection, target: Table, row: SQLMode
     return int((await conn.execute(statement, params)).scalar_one())
 
 
-async def insert_unless_duplicate(conn: AsyncConnection, target: Table, row: SQLModel,
+async def insert_unless_duplicate(conn: AsyncConnection, target: Table, row: SQLModel | dict[str, Any],
                                   unique: tuple[str, ...]) -> int | None:
     """Insert one row unless it repeats ``unique`` columns of a stored one; the new id, or None for a repeat."""
     key = (conn.dialect.name, target.name, unique)
@@ -80,5 +80,5 @@ async def insert_unless_duplicate(conn: AsyncConnection, target: Table, row: SQL
         insert = sqlite.insert(target) if conn.dialect.name == "sqlite" else postgresql.insert(target)
         statement = _INSERTS_UNLESS_DUPLICATE[key] = (
             insert.on_conflict_do_nothing(index_elements=list(unique)).returning(target.c.id))
-    found = (await conn.execute(statement, values(row))).scalar_one_or_none()
+    found = (await conn.execute(statement, row if isinstance(row, dict) else values(row))).scalar_one_or_none()
     return int(found) if found is not None else None

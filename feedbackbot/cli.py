@@ -146,7 +146,10 @@ def _serve_processes(settings: Settings, count: int) -> int:
         children.append(pid)
     log.info("serving from %s processes: %s", count, ", ".join(map(str, children)))
 
+    stopping: list[int] = []
+
     def pass_on(signum: int, _frame: object) -> None:
+        stopping.append(signum)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
@@ -158,6 +161,9 @@ def _serve_processes(settings: Settings, count: int) -> int:
         pid, wait_status = os.wait()
         running.discard(pid)
         code = os.waitstatus_to_exitcode(wait_status)
+        # Asked to stop, a process still starting up may die of the signal itself: that is a clean stop.
+        if stopping and code in (-signal.SIGTERM, -signal.SIGINT):
+            code = 0
         if code != 0 and status == 0:
             status = code if code > 0 else 1
             log.error("serving process %s exited with %s; stopping the others", pid, code)

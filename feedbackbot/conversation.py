@@ -278,6 +278,7 @@ class Conversation:
         """
         address = str(inbound.address)
         lock = self._lock(address)
+        new_id: int | None = None
         try:
             async with lock:
                 now = self.clock.now()
@@ -300,6 +301,9 @@ class Conversation:
                     answer = await read_back(conn, received.message_id)
             return received, answer
         except Exception as exc:
+            if new_id is not None:
+                # Rolled back: that id may be given to another message, which must not get this reading.
+                self._classified.pop(new_id, None)
             if not isinstance(exc, StaleSession):
                 log.exception("a reply from %s could not be carried out in one turn; storing it first",
                               inbound.channel.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from ..sms import count_segments, non_gsm_characters
+from ..yamlnodes import Node as _Node
+from ..yamlnodes import convert as _convert
 from .model import (
     DEFAULT_LANGUAGE,
     QUESTION_KINDS,
@@ -54,35 +56,6 @@ class FlowError(ValueError):
     def __init__(self, problems: list[FlowProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass
-class _Node:
-    value: Any
-    line: int
-    children: dict[str, _Node] = field(default_factory=dict)
-    items: list[_Node] = field(default_factory=list)
-
-
-def _convert(node: yaml.Node) -> _Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = _Node({}, line)
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = _convert(value_node)
-            child.line = key_node.start_mark.line + 1 if not isinstance(value_node, yaml.ScalarNode) else child.line
-            out.children[key] = child
-            out.value[key] = child.value
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = [_convert(n) for n in node.value]
-        return _Node([i.value for i in items], line, items=items)
-    loader = yaml.SafeLoader("")
-    try:
-        return _Node(loader.construct_object(node, deep=True), line)
-    finally:
-        loader.dispose()
 
 
 def parse_duration(text: Any) -> timedelta | None:

@@ -154,6 +154,27 @@ def split_heldout(examples: Iterable[Example], fraction: float = HELDOUT_FRACTIO
     return train, held
 
 
+def extend_split(
+    examples: Sequence[Example], recorded: tuple[set[str], set[str]] | None
+) -> tuple[set[str], set[str]]:
+    """The recorded split kept as it is, with replies it has never seen split among themselves.
+
+    ``split_heldout`` places a reply by its position among the hashes of its stratum, so adding
+    replies to the corpus would move hundreds of old ones across the line, and replies the
+    training side was read from (to write the safety net's rules) would turn up in held-out.
+    So a reply keeps the side it was first given; the new replies are split by the same rule
+    (stratified, SHA-256 of the id) as a group of their own. Without a recorded split this is
+    ``split_heldout``.
+    """
+    if recorded is None:
+        return split_heldout(examples)
+    known_train, known_held = recorded
+    train = {e.id for e in examples if e.id in known_train}
+    held = {e.id for e in examples if e.id in known_held}
+    new_train, new_held = split_heldout([e for e in examples if e.id not in train and e.id not in held])
+    return train | new_train, held | new_held
+
+
 def label_counts(examples: Iterable[Example]) -> Counter[str]:
     """How many replies carry each label."""
     return Counter(label for ex in examples for label in ex.labels())

@@ -84,7 +84,11 @@ _PAST = {
     "pa": re.compile(r"\b(?:pehlan|pichle saal|karda si|kardi si|aunda si|aaunda si|hunda si)\b"),
     "pl": re.compile(r"\b(?:kiedys|dawniej|wczesniej|przedtem|rok temu|lata temu|w zeszlym roku)\b"),
     "ro": re.compile(r"\b(?:inainte|anul trecut|acum (?:un|o|doi|doua|trei|cativa|cateva|\d+) (?:an|ani|luni))\b"),
-    "ar": re.compile(_fold_pattern(r"(?:سابقا|في الماضي|العام الماضي|السنة الماضية)")),
+    "ar": re.compile(
+        _fold_pattern(r"(?:سابقا|في الماضي|العام الماضي|السنة الماضية|قبل (?:سنة|سنتين|شهرين|\S+ (?:سنين|سنوات|"
+                      r"شهور|اشهر))|"
+                      r"كان ي\S+|كان بي\S+)")
+    ),
     "bn": re.compile(_fold_pattern(r"(?:আগে|গত বছর)")),
 }
 _PRESENT = {
@@ -631,7 +635,7 @@ RULES: tuple[SafetyRule, ...] = (
     ),
     _rule(
         "pl.afraid", _OA,
-        r"\bnie czuje sie bezpiecznie\b|\bnie jestem bezpieczn[ay]\b|\b(?:boje|boimy) sie\b",
+        r"\bnie czuje sie bezpiecznie\b|\bnie jestem bezpieczn[ay]\b|(?<!nie )\b(?:boje|boimy) sie\b",
         negatable=False,
     ),
     _rule(
@@ -707,12 +711,14 @@ RULES: tuple[SafetyRule, ...] = (
     ),
     _rule(
         "bn.harassment", _OA,
-        r"(?:বারবার ফোন|হুমকি|পিছু নেয়|পিছু নিচ্ছে|অনুসরণ করছে|হয়রানি|ভয় লাগছে|ভয় পাচ্ছি|ভয় করছে|নিরাপদ বোধ করি না|"
+        r"(?:বারবার ফোন|হুমকি|পিছু নেয়|পিছু নিচ্ছে|অনুসরণ করছে|হয়রানি|ভয় লাগছে|ভয় পাচ্ছি|ভয় করছে|"
+        r"নিরাপদ বোধ করি না|"
         r"নিরাপদ মনে হচ্ছে না|জামিনের শর্ত)|\b(?:humki|hamki|bhoy lagche|bhoy pacchi|barbar phone)\b",
     ),
     _rule(
         "bn.child", _CV,
-        r"(?:বাচ্চা|বাচ্চারা|বাচ্চাদের|শিশু|মেয়ে|ছেলে)\S*\s+(?:\S+\s+){0,4}(?:তার কাছে|ওর কাছে|বিপদে|ঝুঁকিতে|মারে|মারধর)",
+        r"(?:বাচ্চা|বাচ্চারা|বাচ্চাদের|শিশু|মেয়ে|ছেলে)\S*\s+(?:\S+\s+){0,4}(?:তার কাছে|ওর কাছে|বিপদে|ঝুঁকিতে|"
+        r"মারে|মারধর)",
     ),
     # ----------------------------------------------------------------- Arabic (folded: no hamza or harakat)
     _rule(
@@ -899,6 +905,135 @@ RULES: tuple[SafetyRule, ...] = (
         r"\b7oboob\b|\bentiḥar\b|\bente7ar\b)",
         temporal=False, negatable=False, own_language_only=True,
     ),
+    # ----------------------------------------------------------------- community languages: general cues (v2)
+    # Written from general knowledge of each language (everyday ways to say "he is hitting me",
+    # "send someone", "he is downstairs", "I'm hiding", "I want to disappear"), not from the
+    # wording of particular replies. Same vetoes as above: negation, past-only, figures of speech.
+    _rule(
+        "ur.attack_now", _ID,
+        r"\b(?:mujhe|mujhko|mujhay|humein|hamein|hume|ammi ko|bachon ko|bachay ko|bachi ko)\s+(?:maar|peet|pit|"
+        r"ghaseet)\w*"
+        r"\s+(?:raha|rha|rahi|rhi|rahe|rhe)\b|\b(?:gala|gardan)\s+(?:daba|dabaa|dab|ghont|ghot)\w*|"
+        r"\b(?:churi|chura|danda|dandaa|lathi|talwar|hathora)\b[^.!?\n]{0,30}\b(?:le ke|leke|le kar|lekar|hath mein|"
+        r"haath mein|utha)\w*|(?:مجھے مار رہ|مار رہے ہیں|پیٹ رہا|گلا دبا|چھری لے)",
+    ),
+    _rule(
+        "ur.send_help", _ID,
+        r"\b(?:police|polees|kisi ko|gaadi|gaari|gaddi)\s+(?:bhejo|bhejein|bhejen|bhej do|bhej dein)\b|"
+        r"\b(?:jaldi|jaldee|foran|fauran)\s+(?:aao|aaen|aayen|ayen|aajao|pohncho|pahuncho|bhejo|bhejein|aa jayen)\b|"
+        r"(?:پولیس بھیج|جلدی آئیں|جلدی آؤ|فوراً آئیں)",
+    ),
+    _rule(
+        "ur.coming_or_hiding", _ID,
+        r"\b(?:raste|raaste|rastay|raastay)\s+(?:mein|me|main)\s+(?:hai|hun|hoon|hu|he)\b|"
+        r"\b(?:kamre|kamray|bathroom|washroom|kitchen|rasoi|almari)\s+(?:mein|me|main|vich|ch)\s+(?:band|chhup|"
+        r"chup|luk)\w*|"
+        r"\b(?:chhupi|chupi|chhupa|chupa)\s+(?:hui |hua )?(?:hun|hoon|hu|hain|haan)\b|"
+        r"\baaj\s+(?:raat\s+)?(?:faisla|hisaab|kaam tamaam)\s+(?:kar|kr)\w*|\bkhatam kar (?:dunga|doonga|dega|"
+        r"du|dun|duga)\b|"
+        r"(?:راستے میں ہے|چھپی ہوئی ہوں|کمرے میں بند)",
+    ),
+    _rule(
+        "ur.self_harm_v2", _SH,
+        r"\b(?:goliyan|goliyaan|golian|goliya|dawaiyan|dawai)\b[^.!?\n]{0,30}\b(?:le lun|le loon|le lungi|"
+        r"kha lun|kha loon|"
+        r"kha lungi|ek saath|ek sath|ikatthi|ikathi)\b|\bzindagi se (?:thak|tang|bezaar)\w*|"
+        r"\bmere (?:bina|baghair|bagair) (?:sab|sb|sare) (?:behtar|khush|sukhi)\b|\bmain (?:nahi|"
+        r"nahin) rahun(?:gi|ga)\b|"
+        r"\b(?:aankhen|ankhen|aankh)\s+band\b[^.!?\n]{0,30}\b(?:na|kabhi na)\s+(?:khol|khul)\w*|\balvida\b|"
+        r"(?:گولیاں|زندگی سے تھک|میرے بغیر سب|الوداع)",
+        temporal=False,
+    ),
+    _rule(
+        "pa.attack_now", _ID,
+        r"\b(?:kutt|maar|mar kutt|kutapa kar)\s+(?:reha|riha|rahe|rehe|rahi|rehi|raha)\b|"
+        r"\b(?:jaldi|chheti|jaldee)\s+(?:aao|aajo|aa jao|bhejo|pahuncho)\b|\b(?:police|gaddi|"
+        r"kise nu)\s+(?:bhejo|bhej deo|bhej do)\b|"
+        r"\b(?:kamre|rasoi|bathroom|ghusalkhane)\s+(?:vich|wich|ch)\s+(?:band|lukk|luk)\w*|\bkhatam kar (?:du|"
+        r"duga|dauga|deyu|devanga)\b|"
+        r"(?:ਕੁੱਟ ਰਿਹਾ|ਕੁੱਟ ਰਹੇ|ਮੈਨੂੰ ਮਾਰ ਰਿਹਾ|ਬਚਾਓ|ਜਲਦੀ ਆ|ਪੁਲਿਸ ਭੇਜ|ਕੁٹ رہا|مار رہا اے)",
+    ),
+    _rule(
+        "pa.self_harm_v2", _SH,
+        r"\b(?:nehar|nahar|dariya|darya|pul|bridge)\b[^.!?\n]{0,40}\b(?:chhaal|chhal|chaal|kood|chhalang)\w*|"
+        r"\b(?:goliyan|goliyaan|dawaiyan)\b[^.!?\n]{0,30}\b(?:kha lavan|kha lawan|kha laan|ikathiyan)\b|"
+        r"\bmere (?:bina|bagair) (?:sab|saare) (?:sukhi|khush|changa)\b|\balvida\b",
+        temporal=False,
+    ),
+    _rule(
+        "pl.attack_now", _ID,
+        r"\b(?:bije|dusi|kopie|szarpie|uderza|leje|tlucze|popycha)\s+(?:mnie|nas|dzieci|corke|syna|mame|zone)\b|"
+        r"\bdusil mnie\b|\budusi (?:mnie|ja|nas)\b|\bpozaluj(?:esz|e|ecie|esz tego)\b|"
+        r"\b(?:przyslijcie|wyslijcie|przyslijcie prosze)\s+(?:kogos|policje|radiowoz|patrol)\b|"
+        r"\b(?:stoi|czeka|siedzi|jest)\s+(?:teraz\s+)?(?:na parkingu|pod oknem|pod oknami|pod blokiem|na podworku)\b|"
+        r"\b(?:ukrylam|ukrylem|schowalam|schowalem) sie\b|\b(?:podpali|podpale)\b",
+    ),
+    _rule(
+        "pl.self_harm_v2", _SH,
+        r"\bzniknac na zawsze\b|\bnikt (?:nawet )?nie (?:zauwazy|zatesknil|bedzie tesknic)\b|"
+        r"\bnie mam (?:juz )?sily zyc\b|"
+        r"\bpo co (?:mam )?(?:dalej )?(?:zyc|sie meczyc)\b|\bchce (?:to )?wszystko skonczyc\b|\blist pozegnalny\b|"
+        r"\bzegnajcie\b|\blepiej (?:by bylo )?(?:im|wszystkim) beze mnie\b",
+        temporal=False,
+    ),
+    _rule(
+        "ro.attack_now", _ID,
+        r"\b(?:ma|ne|o|il|ii)\s+(?:bate|loveste|sugruma|strange de gat|trage de par|imbranceste|cauta prin casa)\b|"
+        r"\bm-a (?:lovit|batut|strans de gat|sugrumat|injunghiat)\b[^.!?\n]{0,30}\b(?:acum \d+ minute|adineauri|"
+        r"tocmai)\b|"
+        r"\btrimiteti\s+(?:pe cineva|politia|un echipaj|o masina)\b|\b(?:iti|imi|ne|va|le)\s+(?:dau|da|dam|dea) foc\b|"
+        r"\bte omor\b|\bse (?:intoarce|intoarna) sa (?:termine|ma omoare|ma bata)\b|"
+        r"\b(?:e|este|sta|sunt|asteapta)\s+(?:acum\s+)?(?:in parcare|sub geam|sub fereastra|sub bloc|la poarta|"
+        r"pe scara)\b",
+    ),
+    _rule(
+        "ro.self_harm_v2", _SH,
+        r"\bmai bine (?:fara mine|mort[ai]?|sa nu mai fiu)\b|\b(?:inchei|termin) (?:cu )?tot\b|"
+        r"\bscrisori (?:copiilor|de adio)\b|\bnu mai vreau sa fiu\b|\bsa dispar\b|\badio tuturor\b",
+        temporal=False,
+    ),
+    _rule(
+        "ar.attack_now", _ID,
+        r"(?:عم يضرب|يخنقني|عم يخنق|يدق (?:ع|على) ?الباب|عم يدق|يكسر البيت|عم يكسر|"
+        r"ابعتوا حدا|ابعثوا احد|ارسلوا احد|ابعتوا الشرطة|ارسلوا الشرطة|تعالوا بسرعة|انا تحت|تحت (?:البيت|بيتي|"
+        r"العمارة|البناية|الشباك)|"
+        r"جاي (?:لعندي|علي)|بالطريق لعندي|رح يقتلني|بدو يقتلني|راح يقتلني|بقتلك|رح اقتلك|يحرق البيت)|"
+        r"\b(?:3am y(?:edrob|drob|dorb)\w*|y5no2ni|3am ydo2|ydo2 3al bab|ib3atu|eb3atu 7ada|ta3alu bsor3a|"
+        r"ra7 yi2telni|baddo yi2telni|(?:huwe|howa|hu) barra)\b",
+    ),
+    _rule(
+        "ar.hits_me", _OA,
+        r"(?:بيضربني|يضربني|بيضربنا|يضربنا)|\b(?:byedrebni|yedrebni|bya2tlni)\b",
+    ),
+    _rule(
+        "ar.self_harm_v2", _SH,
+        r"(?:ما عاد فيني (?:كمل|اتحمل|عيش)|ما بقى فيني|خلص من (?:هالعذاب|هالحياة|هالدنيا)|رسالة وداع|وداعا للجميع|"
+        r"احسن بلاي|أحسن بدوني|احسن بدوني)|\b(?:ma 3ad (?:fiyi|baddi) (?:kamel|3ish|et7ammal)|risalet wada3|"
+        r"a7san bala mni)\b",
+        temporal=False,
+    ),
+    _rule(
+        "bn.attack_now", _ID,
+        r"(?:আমাকে|আমারে|আমাদের|বাচ্চাদের)\s+(?:মারছে|মারতেছে|পিটাচ্ছে|মারধর করছে)|গলা টিপে|পুলিশ পাঠান|"
+        r"তাড়াতাড়ি আসুন|"
+        r"জলদি আসুন|এখনই আসুন|বের হতে পারছি না|আজ শেষ|"
+        r"\b(?:amake|amare|amader) (?:marche|martese|martase|pitacche|pitaitese)\b|\bgola (?:tipe|chepe)\b|"
+        r"\b(?:churi|chhuri|dao|boti|lathi) niye\b|\bpolice pathan\b|\b(?:taratari|joldi) (?:ashen|ashun|asen)\b|"
+        r"\baaj (?:sesh|shesh)\b|\bsesh kore (?:dibo|dibe|felbo|felbe)\b",
+    ),
+    _rule(
+        "bn.self_harm_v2", _SH,
+        r"(?:ওষুধ|ঔষধ)[^.!?\n]{0,30}(?:একসাথে|খেয়ে ফেল)|সব শেষ করে দি|আমার জন্য সবার|বিদায় সবাইকে|"
+        r"\boshudh\b[^.!?\n]{0,30}\b(?:eksathe|ek sathe|kheye fel\w*)\b|\bshob shesh kore di\w*|\bamar jonno shobar\b",
+        temporal=False,
+    ),
+    # New or fake accounts made to get round a block: harassment, whatever the language.
+    _rule("en.new_accounts", _OA, r"\b(?:new|fake|another|different) (?:accounts?|profiles?)\b"),
+    _rule("ur.new_accounts", _OA, r"\b(?:naya|naye|nayi|nawa|nawe) (?:account|id|profile)\b"),
+    _rule("pl.new_accounts", _OA, r"\b(?:nowe|nowych|falszywe|falszywych|kolejne) (?:konta|kont|profile|profili)\b"),
+    _rule("ro.new_accounts", _OA, r"\b(?:conturi|profiluri) (?:false|noi)\b|\bcont(?:uri)? fals\w*"),
+    _rule("ar.new_accounts", _OA, r"(?:حسابات جديدة|حساب جديد|حسابات وهمية|حساب وهمي)"),
+    _rule("bn.new_accounts", _OA, r"\b(?:notun|bhuya|nokol) (?:account|id)\b|(?:নতুন|ভুয়া) (?:অ্যাকাউন্ট|আইডি)"),
 )
 
 
@@ -927,6 +1062,8 @@ def _negated(rule: SafetyRule, folded: str, lo: int, start: int, end: int, hi: i
 
 def _past_only(rule: SafetyRule, clause: str) -> bool:
     langs = {rule.language, "en"}
+    if rule.language in ("ur", "pa"):  # Roman Urdu and Punjabi share words and mix in one reply
+        langs |= {"ur", "pa"}
     past = any(_PAST[lang].search(clause) for lang in langs if lang in _PAST)
     if not past:
         return False

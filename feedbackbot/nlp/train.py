@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from feedbackbot.nlp.baseline import TfidfBaseline, best_threshold
-from feedbackbot.nlp.data import Example, label_counts, load_corpus, split_heldout
-from feedbackbot.nlp.evaluation import gold_labels, predicted_labels, write_split
+from feedbackbot.nlp.data import Example, extend_split, label_counts, load_corpus, split_heldout
+from feedbackbot.nlp.evaluation import gold_labels, predicted_labels, read_split, write_split
 from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.language import detect_language
 from feedbackbot.nlp.metrics import evaluate_labels, format_by_group, format_report, headline, missed_targets
@@ -30,7 +30,7 @@ from feedbackbot.nlp.model import (
 )
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.1"
+MODEL_SERIES = "minilm-heads-2026.11.2"
 URGENT_RECALL_GOAL = 0.97
 RISK_RECALL_GOAL = 0.93
 _GRID = [round(x, 2) for x in np.arange(0.05, 0.951, 0.05)]
@@ -244,11 +244,15 @@ class Splits:
 
 
 def make_splits(config: TrainConfig, log: Callable[[str], None]) -> Splits:
-    """Read the corpus, split it deterministically and record the split in ``config.split_dir``."""
+    """Read the corpus, split it deterministically and record the split in ``config.split_dir``.
+
+    A split already recorded there is kept; replies added since are split among themselves
+    (``extend_split``), so a reply never changes side.
+    """
     examples, problems = load_corpus(config.corpus)
     for msg in problems:
         log(msg)
-    train_ids, held_ids = split_heldout(examples)
+    train_ids, held_ids = extend_split(examples, read_split(config.split_dir))
     write_split(config.split_dir, train_ids, held_ids)
     train_set = [e for e in examples if e.id in train_ids]
     fit_ids, val_ids = split_heldout(train_set, config.validation_fraction)

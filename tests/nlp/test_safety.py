@@ -215,3 +215,44 @@ def test_broad_word_lists_stay_out_of_other_languages() -> None:
     # "lama" is a razor blade in Romanian but a llama in Polish; "বিষয়" (a matter) is not "বিষ" (poison).
     assert not [c for c in scan("lama jest w zoo", language="pl") if c.rule == "ro.self_harm_words"]
     assert scan("অফিসার বলল এটা ছোট বিষয়", language="bn") == ()
+
+
+# Everyday ways to say danger now or self-harm in each community language (the v2 cues), written
+# from the languages rather than from corpus replies, and the vetoes that still hold over them.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("woh mujhe maar raha hai, please", "immediate_danger"),
+        ("police bhejo jaldi, woh andar hai", "immediate_danger"),
+        ("main almari mein chhupi hui hun", "immediate_danger"),
+        ("oh mainu kutt reha, chheti aao", "immediate_danger"),
+        ("bije mnie, przyślijcie kogoś", "immediate_danger"),
+        ("stoi pod oknem z kolegami", "immediate_danger"),
+        ("mă bate, trimiteți pe cineva", "immediate_danger"),
+        ("zice că îmi dă foc la casă", "immediate_danger"),
+        ("عم يضرب الولاد، ابعتوا حدا", "immediate_danger"),
+        ("amake marche, police pathan", "immediate_danger"),
+        ("আমাকে মারছে, পুলিশ পাঠান", "immediate_danger"),
+        ("zindagi se thak gayi hun, sab goliyan ek saath le lun", "self_harm"),
+        ("chcę zniknąć na zawsze", "self_harm"),
+        ("toți ar fi mai bine fără mine", "self_harm"),
+        ("ما عاد فيني كمّل", "self_harm"),
+        ("oshudh gula eksathe kheye feli", "self_harm"),
+        ("he keeps making new accounts to message me", "ongoing_abuse"),
+    ],
+)
+def test_everyday_danger_and_self_harm_in_each_language(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert level(text) == ("safeguarding" if category == "ongoing_abuse" else "urgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nie boję się już wychodzić z domu",  # negated: "I'm not afraid any more"
+        "كان يضربني قبل سنتين، والحمدلله خلصت",  # past: "he used to hit me two years ago"
+        "pichle saal woh mujhe maar raha tha, ab jail mein hai",  # past, Urdu/Punjabi markers shared
+    ],
+)
+def test_v2_cues_keep_the_vetoes(text: str) -> None:
+    assert level(text) != "urgent"

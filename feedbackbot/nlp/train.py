@@ -30,7 +30,7 @@ from feedbackbot.nlp.model import (
 )
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.2"
+MODEL_SERIES = "minilm-heads-2026.11.1"
 URGENT_RECALL_GOAL = 0.97
 RISK_RECALL_GOAL = 0.93
 _GRID = [round(x, 2) for x in np.arange(0.05, 0.951, 0.05)]

@@ -20,3 +20,14 @@ class SystemClock:
     def now(self) -> datetime:
         """The current moment, UTC."""
         return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock stopped at one moment: figures and reports worked out "as of" a chosen time."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        """The chosen moment."""
+        return self.moment

@@ -28,6 +28,7 @@ from ..store.tables import (
     FeedbackItem,
     Invitation,
     JourneyEvent,
+    Message,
     SurveySession,
     WorkItem,
 )
@@ -138,8 +139,12 @@ class _Ids:
         return value
 
 
-TABLES: tuple[type[Any], ...] = (Contact, Case, JourneyEvent, Invitation, SurveySession, Answer, FeedbackItem,
-                                 WorkItem)
+TABLES: tuple[type[Any], ...] = (Contact, Case, JourneyEvent, Invitation, SurveySession, Message, Answer,
+                                 FeedbackItem, WorkItem)
+#: How long before "now" the newest generated reply is (no row is dated in the future).
+REPLY_WINDOW = timedelta(hours=11)
+#: Channels whose provider sends delivery reports (SMS and WhatsApp through Twilio).
+REPORTED_CHANNELS = ("tel", "whatsapp")
 
 
 class DemoYear:
@@ -244,7 +249,8 @@ class DemoYear:
         informed_penalty = 0.1 if demographics.get("disability") == "yes" else 0.0
         happy = rng.random() < mood
         sent = at + timedelta(hours=rng.choice((2, 20, 26)))
-        replied = sent < self.now and rng.random() < REPLY_RATE[channel]
+        # Replies (which can come up to ten hours after the send) and their answers are all in the past.
+        replied = sent < self.now - REPLY_WINDOW and rng.random() < REPLY_RATE[channel]
         opted = sent < self.now and rng.random() < 0.03
         yield "contacts", {"id": contact_id, "external_ref": f"RMS-{contact_id}", "display_name": name,
                            "language": "en", "consent": True, "safe_to_contact": True, "preferred_channel": channel,
@@ -279,6 +285,8 @@ class DemoYear:
                                   "current_step": None, "state": {}, "version": 1, "started_at": sent,
                                   "updated_at": last_in or sent, "last_inbound_at": last_in, "reminder_at": None,
                                   "expires_at": None, "ended_at": last_in if session_status != "active" else None}
+        if channel in REPORTED_CHANNELS:
+            yield "messages", self._invitation_message(ids, session_id, contact_id, channel, address, sent, replied)
         if not replied or opted:
             return
         assert last_in is not None
@@ -299,6 +307,21 @@ class DemoYear:
                               "case_id": case_id, "message_id": None, "flow_id": touchpoint, "flow_version": 1,
                               "step_id": step.id, "kind": step.kind, "value": value, "value_num": number,
                               "skipped": False, "created_at": when}
+
+    @staticmethod
+    def _invitation_message(ids: _Ids, session_id: int, contact_id: int, channel: str, address: str, sent: datetime,
+                            replied: bool) -> dict[str, Any]:
+        """The invitation as sent, with its delivery report: about one in twelve unanswered sends is not delivered."""
+        message_id = ids.take("messages")
+        delivered = replied or message_id % 12 != 0
+        return {"id": message_id, "direction": "out", "channel": channel, "address": address,
+                "contact_id": contact_id, "session_id": session_id, "provider_id": f"demo-{message_id}",
+                "text": "Survey invitation", "quick_replies": [], "media": [], "step_id": None,
+                "purpose": "message", "status": "delivered" if delivered else "undelivered",
+                "error_code": None if delivered else "30003", "error_reason": None, "attempts": 1,
+                "next_attempt_at": None, "claimed_at": None, "in_reply_to": None, "created_at": sent,
+                "updated_at": sent + timedelta(seconds=20), "sent_at": sent,
+                "delivered_at": sent + timedelta(seconds=20) if delivered else None}
 
     def _answer(self, step: Any, good: bool) -> tuple[str, float | None]:
         rng = self.rng
@@ -364,7 +387,7 @@ class DemoYear:
                 "escalate_to_kind": None, "escalate_to_ref": None, "reassigned_to_id": None,
                 "acknowledged_at": ack if ack < self.now else None, "acknowledged_by": None,
                 "resolved_at": resolved if status == "resolved" else None, "resolved_by": None, "outcome": outcome,
-                "version": 1, "created_at": when, "updated_at": min(self.now, resolved)}
+                "version": 1, "created_at": when, "updated_at": max(when, min(self.now - REPLY_WINDOW, resolved))}
 
 
 async def seed_demo_year(services: Services) -> list[str]:

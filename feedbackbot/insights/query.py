@@ -14,7 +14,7 @@ from . import labels
 from .config import Measure
 from .filters import DIMENSIONS, GROUP_KINDS, Filters
 from .redaction import RedactionContext, Redactor
-from .refresh import OPEN_STATUSES, Dialect, run, sql_day, sql_time
+from .refresh import LONDON, MONTH_SUFFIX, OPEN_STATUSES, Dialect, run, sql_day, sql_time
 from .suppression import Figure, Suppressor
 
 CODE_MEASURES = ("kept_informed", "referred_to_support", "offered_vps", "told_outcome")
@@ -94,11 +94,18 @@ class Insights:
 
     # --- SQL helpers -------------------------------------------------------------------------------------
 
-    def _where(self, f: Filters, grain: str, *, dims: bool = True) -> tuple[str, dict[str, Any]]:
-        """The WHERE clause reading one grain of the facts for the filters' dates (and dimensions)."""
-        clauses = ["grain = :grain", "day >= :start", "day <= :end"]
-        params: dict[str, Any] = {"grain": grain, "start": sql_day(f.start, self.sqlite),
-                                  "end": sql_day(f.end, self.sqlite)}
+    def _where(self, f: Filters, grain: str, *, dims: bool = True, monthly: bool = True) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause reading one grain of the facts for the filters' dates (and dimensions).
+
+        Whole calendar months inside the range are read from the grain's monthly rows and only the days at its
+        ends from the daily rows (``monthly=False``: daily rows only, for weekly trends).
+        """
+        params: dict[str, Any] = {}
+        parts = []
+        for n, (name, lo, hi) in enumerate(_spans(f.start, f.end, grain, monthly)):
+            parts.append(f"(grain = :g{n} AND day >= :lo{n} AND day <= :hi{n})")
+            params.update({f"g{n}": name, f"lo{n}": sql_day(lo, self.sqlite), f"hi{n}": sql_day(hi, self.sqlite)})
+        clauses = ["(" + " OR ".join(parts) + ")"]
         if grain == "full":
             if f.group:
                 clauses += ["group_kind = :gk", "group_value = :gv"]
@@ -148,8 +155,9 @@ class Insights:
         tables["reach_channel"] = self._reach_table("reach_channel", "Survey reach by channel", reach, 1,
                                                     labels.CHANNELS)
         period = self._period_sql(f.period)
+        tw, tp = self._where(f, grain, monthly=f.period == "month")
         trend = await self._rows(s, f"SELECT measure, {period}, SUM(answered), SUM(positive), SUM(total) "
-                                    f"FROM insight_ratings WHERE {where} GROUP BY measure, {period}", p)
+                                    f"FROM insight_ratings WHERE {tw} GROUP BY measure, {period}", tp)
         by_tp = await self._rows(s, "SELECT touchpoint, SUM(answered), SUM(positive), SUM(total) FROM insight_ratings "
                                     f"WHERE {where} AND measure = 'satisfaction' GROUP BY touchpoint", p)
         cw, cp = self._side_grain(f, "crime")
@@ -177,7 +185,8 @@ class Insights:
         tables["open_items"] = await self.open_items(s, f, now)
         if any(getattr(f, d) for d in DIMENSIONS):
             gw, gp = self._where(f, "full", dims=True)
-            gw = gw.replace("group_kind = 'all'", "group_kind <> 'all'")
+            kinds = ", ".join(f"'{k}'" for k in GROUP_KINDS)  # an IN list lets the (grain, group_kind, …) indexes in
+            gw = gw.replace("group_kind = 'all'", f"group_kind IN ({kinds})")
         else:
             gw, gp = self._where(f, "groups")
         greach = await self._rows(s, "SELECT group_kind, group_value, SUM(sent), SUM(started) FROM insight_reach "
@@ -528,7 +537,8 @@ SELECT w.outcome, fi.classification, c.display_name, k.officer_name, k.reference
 FROM work_items w JOIN feedback_items fi ON fi.id = w.feedback_item_id
 LEFT JOIN survey_sessions sess ON sess.id = w.session_id
 LEFT JOIN cases k ON k.id = w.case_id LEFT JOIN contacts c ON c.id = w.contact_id
-WHERE w.status = 'resolved' AND w.outcome IS NOT NULL AND w.created_at >= :start AND w.created_at < :end {clauses}
+WHERE {self.d.unindexed('w.status')} = 'resolved' AND w.outcome IS NOT NULL
+  AND {self.d.unindexed('w.created_at')} >= :start AND w.created_at < :end {clauses}
 ORDER BY w.id DESC LIMIT 400""", params)
         out: dict[str, list[str]] = defaultdict(list)
         for outcome, classification, display_name, officer, reference in rows:
@@ -585,7 +595,26 @@ ORDER BY w.id DESC LIMIT 400""", params)
 
 
 def _start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    """The instant a London day begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=LONDON)
+
+
+def _spans(start: date, end: date, grain: str, monthly: bool) -> list[tuple[str, date, date]]:
+    """The (grain, first day, last day) parts covering [start, end]: daily ends around whole months."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _next_month(end) if _next_month(end) - timedelta(days=1) == end else end.replace(day=1)
+    if not monthly or first >= after:
+        return [(grain, start, end)]
+    spans = [(f"{grain}{MONTH_SUFFIX}", first, after - timedelta(days=1))]
+    if start < first:
+        spans.insert(0, (grain, start, first - timedelta(days=1)))
+    if after <= end:
+        spans.append((grain, after, end))
+    return spans
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def _ts(value: Any) -> datetime:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,9 @@ from .config import Measure
 
 log = logging.getLogger(__name__)
 
+LONDON_NAME = "Europe/London"
+#: Facts are bucketed by the force's own calendar day.
+LONDON = ZoneInfo(LONDON_NAME)
 WATERMARK = "facts"
 #: Rows changed this long before the last refresh began are looked at again (clock skew between processes).
 SLACK = timedelta(minutes=5)
@@ -34,8 +38,27 @@ class Dialect:
     sqlite: bool
 
     def day(self, column: str) -> str:
-        """The UTC calendar day of a timestamp column."""
-        return f"substr({column}, 1, 10)" if self.sqlite else f"CAST(({column} AT TIME ZONE 'UTC') AS date)"
+        """The Europe/London calendar day of a (UTC) timestamp column.
+
+        SQLite has no time zones, so British Summer Time is worked out from the UK rule (since 1996): UTC+1 from
+        01:00 UTC on the last Sunday of March (the Sunday on or after 25 March) to 01:00 UTC on the last Sunday
+        of October.
+        """
+        if not self.sqlite:
+            return f"CAST(({column} AT TIME ZONE '{LONDON_NAME}') AS date)"
+        year = f"substr({column}, 1, 4)"
+        starts = f"date({year} || '-03-25', 'weekday 0') || ' 01:00:00'"
+        ends = f"date({year} || '-10-25', 'weekday 0') || ' 01:00:00'"
+        return (f"(CASE WHEN {column} >= {starts} AND {column} < {ends} THEN date({column}, '+1 hour') "
+                f"ELSE substr({column}, 1, 10) END)")
+
+    def unindexed(self, column: str) -> str:
+        """A column SQLite must not pick an index for (newest-first reads walk the primary key and stop early)."""
+        return f"+{column}" if self.sqlite else column
+
+    def month(self, column: str) -> str:
+        """The first day of the month of a ``day`` column of the facts."""
+        return f"(substr({column}, 1, 7) || '-01')" if self.sqlite else f"CAST(date_trunc('month', {column}) AS date)"
 
     def json_text(self, column: str, key: str) -> str:
         """A top-level string of a JSON column."""
@@ -66,18 +89,59 @@ class Grain:
 
 
 ANY = "*"
-#: "full" answers any filter; the small sets answer the default, unfiltered view quickly.
-GRAINS = (
+MONTH_SUFFIX = "_m"
+SLICE_COLUMNS = "grain, day, touchpoint, channel, crime_type, area, group_kind, group_value"
+#: Daily grains. "full" (every column, answers any filter) is built from the replies; the small ones answer the
+#: default, unfiltered view and are rolled up from "full".
+DAILY = (
     Grain("full", True, True, True, GROUP_KINDS),
     Grain("main", True, False, False, ("all",)),
     Grain("crime", False, True, False, ("all",)),
     Grain("area", False, False, True, ("all",)),
     Grain("groups", False, False, False, GROUP_KINDS[1:]),
 )
+#: The same grains per calendar month (``day`` is the 1st), rolled up from the daily rows: a date range reads
+#: whole months from these and only the part-months at its ends from the daily rows.
+MONTHLY = tuple(replace(g, name=f"{g.name}{MONTH_SUFFIX}") for g in DAILY)
+GRAINS = DAILY + MONTHLY
+#: The columns each fact table keeps beside the slice: its own keys, then the figures (all additive).
+TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "insight_reach": ((), ("invited", "sent", "delivered", "started", "completed", "opted_out")),
+    "insight_ratings": (("measure",), ("answered", "positive", "total")),
+    "insight_feedback": (("kind", "label"), ("items", "sessions", "positive", "negative", "neutral", "mixed")),
+    "insight_work": (("queue", "priority"), ("items", "acknowledged", "acknowledged_in_time", "acknowledge_minutes",
+                                             "resolved", "resolved_in_time", "resolve_minutes")),
+}
 
 
-#: Lets deletes by day use the (grain, day, group_kind) index.
-GRAIN_IN = "grain IN (" + ", ".join(f"'{g.name}'" for g in GRAINS) + ")"
+def grain_in(grains: Sequence[Grain]) -> str:
+    """A ``grain IN (...)`` condition (lets deletes by day use the facts' index)."""
+    return "grain IN (" + ", ".join(f"'{g.name}'" for g in grains) + ")"
+
+
+def _rollup_sql(d: Dialect, table: str, target: Grain, source: str, *, monthly: bool) -> str:
+    """Sum the rows of one grain into a smaller (or monthly) grain, for the days in [:lo, :hi).
+
+    Every figure is a count or sum over victims, replies or items that each sit in exactly one slice, so
+    adding rows up gives the same numbers as counting from the replies again.
+    """
+    keys, values = TABLE_COLUMNS[table]
+    dims = [c if keep else f"'{ANY}'" for c, keep in (("touchpoint", target.touchpoint_channel),
+                                                      ("channel", target.touchpoint_channel),
+                                                      ("crime_type", target.crime_type), ("area", target.area))]
+    if target.group_kinds == ("all",):
+        groups = "AND group_kind = 'all'"
+    elif "all" in target.group_kinds:
+        groups = ""
+    else:
+        groups = "AND group_kind <> 'all'"
+    exprs = [d.month("day") if monthly else "day", *dims, "group_kind", "group_value", *keys]
+    by = [e for e in exprs if not e.startswith("'")]
+    return f"""
+INSERT INTO {table} ({SLICE_COLUMNS}{''.join(', ' + k for k in keys)}, {', '.join(values)})
+SELECT '{target.name}', {', '.join(exprs)}, {', '.join(f'SUM({v})' for v in values)}
+FROM {table} WHERE grain = '{source}' AND day >= :lo AND day < :hi {groups}
+GROUP BY {', '.join(by)}"""
 
 
 def _groups(d: Dialect, kinds: tuple[str, ...]) -> tuple[str, str, str]:
@@ -105,7 +169,6 @@ def _slice(d: Dialect, grain: Grain, day_column: str, touchpoint: str, channel: 
     return join, ", ".join([f"'{grain.name}'", *exprs]), ", ".join(by)
 
 
-SLICE_COLUMNS = "grain, day, touchpoint, channel, crime_type, area, group_kind, group_value"
 
 
 def _reach_sql(d: Dialect, grain: Grain, where: str) -> str:
@@ -260,6 +323,19 @@ def sql_day(day: date, sqlite: bool) -> Any:
     return day.isoformat() if sqlite else day
 
 
+def _months(days: Sequence[date]) -> list[date]:
+    """The first days of the months the days fall in."""
+    return sorted({day.replace(day=1) for day in days})
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+SURVEY_TABLES = FACT_TABLES[:3]
+WORK_TABLES = FACT_TABLES[3:]
+
+
 class Refresher:
     """Rebuilds the facts of every day touched since the last refresh (or all of them), inside one transaction."""
 
@@ -278,28 +354,36 @@ class Refresher:
             if since is None:
                 for table in FACT_TABLES:
                     await run(s, (f"DELETE FROM {table}"))
-                await self._build(s, None, None)
+                await self._build_survey(s, None, None)
+                await self._build_work(s, None, None)
+                await self._roll_up(s, FACT_TABLES, None, None)
+                await self._analyze(s)
                 rebuilt = -1
             else:
                 survey_days, work_days = await self._touched(s, since)
                 for lo, hi in _ranges(survey_days):
-                    await self._rebuild_survey(s, lo, hi)
+                    await self._delete(s, SURVEY_TABLES, DAILY, lo, hi)
+                    await self._build_survey(s, lo, hi)
                 for lo, hi in _ranges(work_days):
-                    await run(s, (f"DELETE FROM insight_work WHERE {GRAIN_IN} AND day >= :lo AND day < :hi"),
-                                    self._days(lo, hi))
-                    window = "AND w.created_at >= :lo AND w.created_at < :hi"
-                    for grain in GRAINS:
-                        await run(s, (_work_sql(self.d, grain, window)), self._bounds(lo, hi))
+                    await self._delete(s, WORK_TABLES, DAILY, lo, hi)
+                    await self._build_work(s, lo, hi)
+                for tables, days in ((SURVEY_TABLES, survey_days), (WORK_TABLES, work_days)):
+                    for month in _months(days):
+                        await self._delete(s, tables, MONTHLY, month, _next_month(month))
+                        await self._roll_up(s, tables, month, _next_month(month), monthly_only=True)
                 rebuilt = len(set(survey_days) | set(work_days))
             await self._mark(s, now, max(rebuilt, 0), exists=row is not None)
         log.info("insights refreshed (%s days)", "all" if rebuilt < 0 else rebuilt)
         return rebuilt
 
-    def _days(self, lo: date, hi: date) -> dict[str, Any]:
+    def _days(self, lo: date | None, hi: date | None) -> dict[str, Any]:
+        """Day bounds for the facts (everything when not given)."""
+        lo, hi = lo or date(1970, 1, 1), hi or date(9999, 1, 1)
         return {"lo": sql_day(lo, self.db.sqlite), "hi": sql_day(hi, self.db.sqlite)}
 
     def _bounds(self, lo: date, hi: date) -> dict[str, Any]:
-        start, end = (datetime.combine(x, time(0), tzinfo=UTC) for x in (lo, hi))
+        """The instants at which London days ``lo`` and ``hi`` begin."""
+        start, end = (datetime.combine(x, time(0), tzinfo=LONDON) for x in (lo, hi))
         return {"lo": sql_time(start, self.db.sqlite), "hi": sql_time(end, self.db.sqlite)}
 
     async def _mark(self, s: AsyncSession, now: datetime, days: int, *, exists: bool) -> None:
@@ -311,43 +395,80 @@ class Refresher:
             await run(s, ("INSERT INTO insight_watermarks (name, refreshed_at, days) VALUES (:n, :t, :d)"),
                             {"t": stored, "d": days, "n": WATERMARK})
 
-    async def _build(self, s: AsyncSession, lo: date | None, hi: date | None) -> None:
+    async def _delete(self, s: AsyncSession, tables: Sequence[str], grains: Sequence[Grain], lo: date,
+                      hi: date) -> None:
+        for table in tables:
+            await run(s, f"DELETE FROM {table} WHERE {grain_in(grains)} AND day >= :lo AND day < :hi",
+                      self._days(lo, hi))
+
+    async def _build_survey(self, s: AsyncSession, lo: date | None, hi: date | None) -> None:
+        """The "full" daily grain of the survey facts, from the replies, then its daily roll-ups."""
         params: dict[str, Any] = {}
         where = ""
         if lo is not None and hi is not None:
             where = "AND i.created_at >= :lo AND i.created_at < :hi"
             params = self._bounds(lo, hi)
-        for grain in GRAINS:
-            await run(s, (_reach_sql(self.d, grain, where)), params)
-            for measure in self.measures:
-                measure_params = dict(params)
-                sql = _rating_sql(self.d, grain, measure, where, measure_params)
-                await run(s, (sql), measure_params)
-            for kind in FEEDBACK_KINDS:
-                await run(s, (_feedback_sql(self.d, grain, kind, where)), params)
-            if lo is None:
-                await run(s, (_work_sql(self.d, grain, "")))
+        full = DAILY[0]
+        await run(s, _reach_sql(self.d, full, where), params)
+        for measure in self.measures:
+            measure_params = dict(params)
+            sql = _rating_sql(self.d, full, measure, where, measure_params)
+            await run(s, sql, measure_params)
+        for kind in FEEDBACK_KINDS:
+            await run(s, _feedback_sql(self.d, full, kind, where), params)
+        if lo is not None:
+            await self._roll_up(s, SURVEY_TABLES, lo, hi, daily_only=True)
 
-    async def _rebuild_survey(self, s: AsyncSession, lo: date, hi: date) -> None:
-        for table in FACT_TABLES[:3]:
-            await run(s, (f"DELETE FROM {table} WHERE {GRAIN_IN} AND day >= :lo AND day < :hi"),
-                            self._days(lo, hi))
-        await self._build(s, lo, hi)
+    async def _build_work(self, s: AsyncSession, lo: date | None, hi: date | None) -> None:
+        """The "full" daily grain of the work-item facts, then its daily roll-ups."""
+        if lo is None or hi is None:
+            await run(s, _work_sql(self.d, DAILY[0], ""))
+            return
+        window = "AND w.created_at >= :lo AND w.created_at < :hi"
+        await run(s, _work_sql(self.d, DAILY[0], window), self._bounds(lo, hi))
+        await self._roll_up(s, WORK_TABLES, lo, hi, daily_only=True)
+
+    async def _roll_up(self, s: AsyncSession, tables: Sequence[str], lo: date | None, hi: date | None, *,
+                       daily_only: bool = False, monthly_only: bool = False) -> None:
+        """The small daily grains from "full", then every monthly grain from its daily one, for [lo, hi)."""
+        params = self._days(lo, hi)
+        for table in tables:
+            if not monthly_only:
+                for grain in DAILY[1:]:
+                    await run(s, _rollup_sql(self.d, table, grain, DAILY[0].name, monthly=False), params)
+            if not daily_only:
+                for daily, monthly in zip(DAILY, MONTHLY, strict=True):
+                    await run(s, _rollup_sql(self.d, table, monthly, daily.name, monthly=True), params)
+
+    async def _analyze(self, s: AsyncSession) -> None:
+        """Fresh planner statistics for the facts after a rebuild (SQLite: sampled, so it takes well under a second)."""
+        if self.db.sqlite:
+            await run(s, "PRAGMA analysis_limit = 1000")
+        for table in FACT_TABLES:
+            await run(s, f"ANALYZE {table}")
 
     async def _touched(self, s: AsyncSession, since: datetime) -> tuple[list[date], list[date]]:
-        """Days whose survey facts or work-item facts may have changed since ``since``."""
-        d = self.d
+        """Days whose survey facts or work-item facts may have changed since ``since``.
+
+        Each part reads one indexed timestamp (migration 0006), so this costs what changed, not what is stored.
+        """
+        day = self.d.day("i.created_at")
+        via_session = "JOIN invitations i ON i.id = s.invitation_id"
         p = {"since": sql_time(since, self.db.sqlite)}
-        survey = await run(s, (f"""
-SELECT DISTINCT {d.day('i.created_at')} FROM invitations i WHERE i.created_at >= :since OR i.sent_at >= :since
-  OR i.id IN (SELECT invitation_id FROM survey_sessions WHERE updated_at >= :since AND invitation_id IS NOT NULL)
-  OR i.id IN (SELECT s.invitation_id FROM feedback_items f JOIN survey_sessions s ON s.id = f.session_id
-              WHERE f.classified_at >= :since)
-  OR i.id IN (SELECT s.invitation_id FROM work_items w JOIN survey_sessions s ON s.id = w.session_id
-              WHERE w.updated_at >= :since)
-  OR i.contact_id IN (SELECT id FROM contacts WHERE updated_at >= :since)"""), p)
-        work = await run(s, (f"SELECT DISTINCT {d.day('created_at')} FROM work_items "
-                                    "WHERE updated_at >= :since OR created_at >= :since"), p)
+        survey = await run(s, f"""
+SELECT {day} FROM invitations i WHERE i.created_at >= :since
+UNION SELECT {day} FROM invitations i WHERE i.sent_at >= :since
+UNION SELECT {day} FROM survey_sessions s {via_session} WHERE s.updated_at >= :since
+UNION SELECT {day} FROM messages m JOIN survey_sessions s ON s.id = m.session_id {via_session}
+  WHERE m.updated_at >= :since
+UNION SELECT {day} FROM feedback_items f JOIN survey_sessions s ON s.id = f.session_id {via_session}
+  WHERE f.classified_at >= :since
+UNION SELECT {day} FROM work_items w JOIN survey_sessions s ON s.id = w.session_id {via_session}
+  WHERE w.updated_at >= :since
+UNION SELECT {day} FROM contacts c JOIN invitations i ON i.contact_id = c.id WHERE c.updated_at >= :since""", p)
+        work_day = self.d.day("created_at")
+        work = await run(s, f"SELECT {work_day} FROM work_items WHERE updated_at >= :since "
+                            f"UNION SELECT {work_day} FROM work_items WHERE created_at >= :since", p)
         return [_as_date(r[0]) for r in survey], [_as_date(r[0]) for r in work]
 
 

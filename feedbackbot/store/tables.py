@@ -24,6 +24,7 @@ class Contact(SQLModel, table=True):
     """One victim, reachable at one or more addresses, with their consent and preferences."""
 
     __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_updated", "updated_at"),)  # board insights' change detection
 
     id: int | None = Field(default=None, primary_key=True)
     external_ref: str | None = Field(default=None, max_length=100, unique=True)
@@ -111,7 +112,11 @@ class Invitation(SQLModel, table=True):
     """A survey we mean to send, persisted so it survives restarts; one per journey event."""
 
     __tablename__ = "invitations"
-    __table_args__ = (Index("ix_invitations_due", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_invitations_due", "status", "send_after"),
+        Index("ix_invitations_created", "created_at"),  # board insights: facts by day, change detection
+        Index("ix_invitations_sent", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=64, unique=True)
@@ -138,6 +143,7 @@ class SurveySession(SQLModel, table=True):
         Index("ix_sessions_contact_status", "contact_id", "status"),
         Index("ix_sessions_reminder", "status", "reminder_at"),
         Index("ix_sessions_expiry", "status", "expires_at"),
+        Index("ix_sessions_updated", "updated_at"),  # board insights' change detection
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -170,6 +176,7 @@ class Message(SQLModel, table=True):
         Index("ix_messages_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_messages_session", "session_id", "id"),
         Index("ix_messages_address", "channel", "address", "id"),
+        Index("ix_messages_updated", "updated_at"),  # board insights: delivery reports since the last refresh
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -222,7 +229,10 @@ class FeedbackItem(SQLModel, table=True):
     """A victim's free text, waiting for or holding its classification."""
 
     __tablename__ = "feedback_items"
-    __table_args__ = (Index("ix_feedback_status", "status", "id"),)
+    __table_args__ = (
+        Index("ix_feedback_status", "status", "id"),
+        Index("ix_feedback_classified", "classified_at"),  # board insights' change detection
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
@@ -342,6 +352,8 @@ class WorkItem(SQLModel, table=True):
         UniqueConstraint("feedback_item_id", "target_kind", "target_ref", name="uq_work_item_target"),
         Index("ix_work_items_target", "target_kind", "target_ref", "status", "due_at"),
         Index("ix_work_items_due", "status", "due_at"),
+        Index("ix_work_items_created", "created_at"),  # board insights: facts by day, change detection
+        Index("ix_work_items_updated", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -431,15 +443,20 @@ class ClassificationCorrection(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-def _slice_index(table: str) -> Index:
-    return Index(f"ix_{table}_slice", "grain", "day", "group_kind")
+#: Board insights: filtered views read only their slice of the "full" grains, through one of these.
+INSIGHT_FILTER_COLUMNS = ("touchpoint", "channel", "crime_type", "area", "group_value")
+
+
+def _slice_indexes(table: str) -> tuple[Index, ...]:
+    return (Index(f"ix_{table}_slice", "grain", "day", "group_kind"),
+            *(Index(f"ix_{table}_{c}", "grain", "group_kind", c, "day") for c in INSIGHT_FILTER_COLUMNS))
 
 
 class InsightReach(SQLModel, table=True):
     """Board insights: survey reach per invitation day and slice (touchpoint, channel, crime, area, group)."""
 
     __tablename__ = "insight_reach"
-    __table_args__ = (_slice_index("insight_reach"),)
+    __table_args__ = _slice_indexes("insight_reach")
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
@@ -462,7 +479,7 @@ class InsightRating(SQLModel, table=True):
     """Board insights: answers to one rating or Victims' Code question per invitation day and slice."""
 
     __tablename__ = "insight_ratings"
-    __table_args__ = (_slice_index("insight_ratings"),)
+    __table_args__ = _slice_indexes("insight_ratings")
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
@@ -483,7 +500,7 @@ class InsightFeedback(SQLModel, table=True):
     """Board insights: classified replies per day and slice, by theme, risk, request or resolved theme."""
 
     __tablename__ = "insight_feedback"
-    __table_args__ = (_slice_index("insight_feedback"),)
+    __table_args__ = _slice_indexes("insight_feedback")
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)
@@ -508,7 +525,7 @@ class InsightWork(SQLModel, table=True):
     """Board insights: work items per creation day and slice, by queue and priority, with SLA timings."""
 
     __tablename__ = "insight_work"
-    __table_args__ = (_slice_index("insight_work"),)
+    __table_args__ = _slice_indexes("insight_work")
 
     id: int | None = Field(default=None, primary_key=True)
     grain: str = Field(max_length=8)

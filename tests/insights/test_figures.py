@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from feedbackbot.app import Services
+from feedbackbot.insights.demo_year import DemoYear
 from tests.insights.conftest import Board
 from tests.insights.data import Victim, add_victims, tags
 
@@ -123,3 +126,41 @@ async def test_figures_follow_new_replies_after_a_refresh(services: Services, bo
     await services.insights.refresh()
     assert (await board.row("themes", "All replies read", Q3))["Replies"] == "12"
     assert (await board.row("themes", "Updates and information", Q3))["Replies"] == "7"
+
+
+async def test_days_are_london_days(services: Services, board: Board) -> None:
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time); 22:30 UTC on 30 September is still
+    # 30 September there. Both belong to Q3, neither to June or October.
+    late = [Victim(touchpoint="after_court", at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) for _ in range(5)]
+    late += [Victim(touchpoint="after_court", at=datetime(2026, 9, 30, 22, 30, tzinfo=UTC)) for _ in range(5)]
+    await add_victims(services.db, late)
+    await services.insights.refresh()
+    assert (await board.row("reach_touchpoint", "After court", Q3))["Invited"] == "10"
+    for outside in ("from=2026-06-01&to=2026-06-30", "from=2026-10-01&to=2026-10-31"):
+        assert [r[0] for r in (await board.csv("reach_touchpoint", outside))[1:]] == ["All"], outside
+
+
+async def test_ranges_cutting_months_and_weekly_trends_give_the_same_figures(services: Services,
+                                                                             board: Board) -> None:
+    await seed(services)
+    # Whole months are read from monthly rows and the ends of the range from daily rows.
+    for query in (Q3, "from=2026-06-15&to=2026-09-15", "from=2026-07-14&to=2026-07-14",
+                  "from=2026-07-10&to=2026-08-20", f"{Q3}&period=week"):
+        ratings = await board.row("ratings", "Satisfied overall (4 or 5 out of 5)", query)
+        assert ratings == {"Victims answering": "12", "Positive": "58.3%", "Mean (1-5)": "3.75"}, query
+        assert (await board.row("themes", "Updates and information", query))["Replies"] == "6", query
+        assert (await board.row("sla", "Control room", query))["Items"] == "6", query
+    assert (await board.row("victims_code", "w/c 13 Jul 2026", f"{Q3}&period=week"))["Kept informed"] == "58.3%"
+    assert (await board.row("equality_gender", "female", "from=2026-06-15&to=2026-09-15"))["Satisfied"] == "100.0%"
+
+
+async def test_demo_year_has_delivery_reports_for_sms_and_whatsapp(services: Services, board: Board) -> None:
+    flows = {fid: services.flows.latest(fid) for fid in services.flows.current}
+    await DemoYear(flows, now=services.clock.now(), per_day=3.0).write(services.db)
+    await services.insights.refresh(full=True)  # as `feedbackbot demo` does: the rows are back-dated
+    query = f"from={services.clock.now().date() - timedelta(days=364)}&to={services.clock.now().date()}"
+    for channel in ("SMS", "WhatsApp"):
+        row = await board.row("reach_channel", channel, query)
+        assert int(row["Replied"]) < int(row["Delivered"]) < int(row["Sent"]), row
+    web = await board.row("reach_channel", "Web link", query)
+    assert web["Delivered"] == web["Replied"], "no delivery reports on the web: only a reply shows delivery"

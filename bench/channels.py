@@ -36,7 +36,6 @@ import math
 import os
 import platform
 import random
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -50,7 +49,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from measure import free_port, log_tail, percentile, process_cpu_seconds, runqueue_wait_seconds
+from measure import (
+    free_port,
+    percentile,
+    process_cpu_seconds,
+    runqueue_wait_seconds,
+    stop_server,
+    wait_until_healthy,
+)
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,27 +186,10 @@ async def running_server(workdir: Path, api_base_url: str, send_rate: float,
             env=env, cwd=ROOT, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"the server exited with {proc.returncode}:\n{log_tail(log_path)}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer in {START_TIMEOUT:.0f} s:\n{log_tail(log_path)}")
-                await asyncio.sleep(0.1)
+        await wait_until_healthy(proc, url, log_path, START_TIMEOUT)
         yield Server(url, proc.pid, db_path, log_path)
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop_server(proc)
 
 
 def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -70,7 +70,15 @@ from typing import Any, BinaryIO
 import aiohttp
 import asyncpg
 import yaml
-from measure import CLK_TCK, free_port, log_tail, percentile, process_cpu_seconds, runqueue_wait_seconds
+from measure import (
+    CLK_TCK,
+    free_port,
+    percentile,
+    process_cpu_seconds,
+    runqueue_wait_seconds,
+    stop_server,
+    wait_until_healthy,
+)
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -415,27 +423,10 @@ async def running_server(database_url: str, workdir: Path, log_level: str) -> As
             env=env, cwd=workdir, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-            deadline = time.perf_counter() + 60
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"the server exited with {proc.returncode}:\n{log_tail(log_path)}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            break
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"the server did not answer within 60 s:\n{log_tail(log_path)}")
-                await asyncio.sleep(0.1)
+        await wait_until_healthy(proc, base, log_path, 60)
         yield base, proc.pid, api_key
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop_server(proc)
 
 
 # --- databases --------------------------------------------------------------------------------------

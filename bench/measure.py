@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import os
 import socket
+import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import aiohttp
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -69,3 +73,30 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+async def wait_until_healthy(proc: asyncio.subprocess.Process, url: str, log_path: Path, within: float) -> None:
+    """Wait until the server at ``url`` answers ``/healthz``; raise with its log if it exits or takes too long."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        deadline = time.monotonic() + within
+        while True:
+            if proc.returncode is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}:\n{log_tail(log_path)}")
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer within {within:.0f} s:\n{log_tail(log_path)}")
+            await asyncio.sleep(0.1)
+
+
+async def stop_server(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, as a service manager stops it; SIGKILL if it has not gone in 20 s."""
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()

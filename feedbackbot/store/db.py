@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .checkpoint import BACKSTOP_PAGES, WAL_SIZE_LIMIT, Checkpointer
 
 
 def async_url(url: str) -> str:
@@ -54,8 +57,11 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
+        self.checkpointer: Checkpointer | None = None
         if self.sqlite:
-            _configure_sqlite(self.engine)
+            path = sqlite_path(url)
+            self.checkpointer = Checkpointer(path) if path is not None else None
+            _configure_sqlite(self.engine, self.checkpointer)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def _connect_sqlite(self) -> aiosqlite.Connection:
@@ -71,8 +77,10 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop the SQLite checkpointer after a last checkpoint)."""
         await self.engine.dispose()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
 
 
 #: How long a connection waits for another one's write lock (SQLite's busy timeout).
@@ -90,12 +98,13 @@ class _InlineSqliteConnection(aiosqlite.Connection):
     most of the time a reply took (docs/performance.md). Here, in WAL mode only:
 
     * ``BEGIN IMMEDIATE`` (every transaction's first statement, see ``_on_begin``) is first tried inline
-      with the busy timeout off; only if another connection holds the write lock does it go to the worker
-      thread to wait for it (up to ``BUSY_TIMEOUT_MS``), so the event loop never sleeps on a lock;
+      (the connection's busy timeout is off); only if another connection holds the write lock does it go
+      to the worker thread to wait for it (up to ``BUSY_TIMEOUT_MS``), so the event loop never sleeps on a
+      lock;
     * once the transaction is open this connection holds SQLite's write lock, and in WAL mode nothing it
       does then waits for another connection: statements, fetches and COMMIT run inline (with
-      ``synchronous=NORMAL`` a commit only appends to the WAL; every ~1000 pages it also checkpoints,
-      which fsyncs: a few milliseconds, as before, but now on the loop's thread);
+      ``synchronous=NORMAL`` a commit only appends to the WAL; copying the WAL back into the database, which
+      fsyncs, is the ``Checkpointer``'s work on a thread of its own);
     * making and closing cursors, and the pool's rollback when no transaction is open, are no-ops;
     * everything else (connecting, PRAGMAs, ROLLBACK of an open transaction, closing) takes the thread.
 
@@ -111,21 +120,23 @@ class _InlineSqliteConnection(aiosqlite.Connection):
             return fn(*args, **kwargs)
         if where == _BEGIN and connection is not None:
             try:
-                return _without_waiting(connection, fn, args, kwargs)
+                return fn(*args, **kwargs)
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
             # Another connection is writing: wait for its lock on the worker thread.
+            return await super()._execute(_waiting, connection, fn, args, kwargs)  # type: ignore[no-untyped-call]
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
 
-def _without_waiting(connection: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...],
-                     kwargs: dict[str, Any]) -> Any:
-    connection.execute("PRAGMA busy_timeout=0")
+def _waiting(connection: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> Any:
+    """Run ``fn`` with the busy timeout on (on the worker thread: it may sleep until the lock is free)."""
+    connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     try:
         return fn(*args, **kwargs)
     finally:
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA busy_timeout=0")
 
 
 def _where(connection: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
@@ -147,21 +158,27 @@ def _where(connection: sqlite3.Connection, fn: Callable[..., Any], args: tuple[A
     return _THREAD if verb.startswith(_ENDS_TRANSACTION) else _INLINE
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, checkpointer: Checkpointer | None) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         mode = cursor.fetchone()
+        wal = mode is not None and str(mode[0]).lower() == "wal"
         driver = getattr(dbapi_connection, "driver_connection", None)
-        if isinstance(driver, _InlineSqliteConnection):
-            driver.inline = mode is not None and str(mode[0]).lower() == "wal"
+        if isinstance(driver, _InlineSqliteConnection) and wal:
+            driver.inline = True
+            cursor.execute("PRAGMA busy_timeout=0")  # BEGIN waits on the worker thread instead (_waiting)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if wal and checkpointer is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            checkpointer.start()
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

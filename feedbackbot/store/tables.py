@@ -47,7 +47,8 @@ class ContactAddress(SQLModel, table=True):
     """A channel address of a contact (``tel:+44…``); unique across contacts."""
 
     __tablename__ = "contact_addresses"
-    __table_args__ = (UniqueConstraint("channel", "path", name="uq_contact_address"),)
+    __table_args__ = (UniqueConstraint("channel", "path", name="uq_contact_address"),
+                      Index("ix_contact_addresses_path", "path"))  # the outbox's WhatsApp windows, by number
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contacts.id", index=True)
@@ -144,6 +145,7 @@ class SurveySession(SQLModel, table=True):
         Index("ix_sessions_reminder", "status", "reminder_at"),
         Index("ix_sessions_expiry", "status", "expires_at"),
         Index("ix_sessions_updated", "updated_at"),  # board insights' change detection
+        Index("ix_sessions_address", "address", "status"),  # a reply's active survey; the web chat's latest
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,7 +177,7 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel", "provider_id", name="uq_message_provider_id"),
         Index("ix_messages_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_messages_session", "session_id", "id"),
-        Index("ix_messages_address", "channel", "address", "id"),
+        Index("ix_messages_address", "address", "id"),  # an address's conversation and unprocessed replies
         Index("ix_messages_updated", "updated_at"),  # board insights: delivery reports since the last refresh
     )
 

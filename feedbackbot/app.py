@@ -119,6 +119,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
     outbox = OutboxDispatcher(db, channels, settings, clock, on_permanent=on_permanent)
     conversation.outbox_ready = outbox.ready
     inbox.on_rescheduled = scheduler.wake
+    scheduler.foreground, scheduler.queued_here = inbox.foreground, inbox.queued
     service = ClassifierService(classifier or _classifier_loader(settings))
     conversation.classify = service.classify
     router = build_router(settings)
@@ -157,7 +158,8 @@ async def prepare_database(services: Services) -> None:
 def create_app(settings: Settings, *, clock: Clock | None = None, services: Services | None = None) -> web.Application:
     """Build the web application. Workers run inside it unless ``settings.run_workers`` is off."""
     services = services or build_services(settings, clock)
-    app = web.Application(middlewares=[error_middleware(services.pages)], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[services.inbox.foreground.middleware(), error_middleware(services.pages)],
+                          client_max_size=256 * 1024)
     app[SERVICES] = services
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -38,6 +39,20 @@ def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
     return settings.replace(**changes)
 
 
+def _settle_memory() -> None:
+    """Set aside what start-up built, so the garbage collector does not walk it again while victims wait.
+
+    The model, the flows, the templates and the libraries make up most of a server's objects and live as
+    long as it does. Python's collector walks every object it tracks on each full collection: with all of
+    them included a burst of webhooks saw pauses of over 150 ms. ``gc.freeze()`` moves what exists now out
+    of the collector's sight (it is still freed as usual when no longer referenced), and collections
+    happen less often, as each one walks only what the server made since.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 async def _serve(settings: Settings, on_ready: list[str] | None = None, *, reuse_port: bool = False) -> None:
     from .app import SchemaOutOfDate, build_services, create_app
     from .flows.loader import FlowError
@@ -64,6 +79,7 @@ async def _serve(settings: Settings, on_ready: list[str] | None = None, *, reuse
         raise SystemExit(1) from None
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
     await site.start()
+    _settle_memory()
     log.info("listening on http://%s:%s", settings.host, settings.port)
     if on_ready is not None:
         from .demo import seed_demo

@@ -327,13 +327,20 @@ class Conversation:
             log.exception("classifying a reply on arrival failed; left for the worker")
             return None
 
-    async def process_pending(self, address: str) -> list[int]:
-        """Process every stored, unprocessed message from ``address`` in order; returns the outbound ids made."""
+    async def process_pending(self, address: str,
+                              between: Callable[[], Awaitable[None]] | None = None) -> list[int]:
+        """Process every stored, unprocessed message from ``address`` in order; returns the outbound ids made.
+
+        ``between`` is awaited before each message after the first (a victim who sent ten messages in a burst
+        does not hold the server for all ten at once).
+        """
         created: list[int] = []
         lock = self._lock(address)
         async with lock:
-            more = True
+            more = await self._process_next_with_retry(address, created)
             while more:
+                if between is not None:
+                    await between()
                 more = await self._process_next_with_retry(address, created)
         if not lock.locked() and self._locks.get(address) is lock:
             del self._locks[address]

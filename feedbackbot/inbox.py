@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections import Counter, deque
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
@@ -15,6 +16,7 @@ from .channels.base import Accepted
 from .clock import Clock
 from .conversation import Conversation
 from .flows import engine
+from .foreground import Foreground
 from .messages import Address, Channel, InboundMessage
 from .settings import Settings
 from .store.db import Database
@@ -23,50 +25,70 @@ from .workers.outbox import may_move
 
 log = logging.getLogger(__name__)
 
-#: Survey turns carried out at once after acknowledging providers' webhooks. The rest wait their turn (in
-#: arrival order), so a burst of webhooks is acknowledged at full speed and worked through just after.
+#: Replies whose survey turns are carried out at once after acknowledging providers' webhooks (their
+#: free text read by the model side by side). The rest wait in arrival order, and each turn waits for a
+#: moment when no request is being answered (``Foreground``), so a burst of webhooks is acknowledged at
+#: full speed and worked through just after.
 BACKGROUND_TURNS = 4
 
 
 class Inbox:
     """The InboundSink every provider adapter hands its news to."""
 
-    def __init__(self, db: Database, conversation: Conversation, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, conversation: Conversation, settings: Settings, clock: Clock,
+                 foreground: Foreground | None = None) -> None:
         self.db = db
         self.conversation = conversation
         self.settings = settings
         self.clock = clock
-        self._tasks: set[asyncio.Task[object]] = set()
-        self._turns = asyncio.Semaphore(BACKGROUND_TURNS)
+        self.foreground = foreground or Foreground()
         self.on_rescheduled: Callable[[], None] | None = None
+        # Replies waiting for their turn: plain tuples in a queue worked by at most BACKGROUND_TURNS tasks
+        # (a task per reply would keep thousands of coroutines alive through a burst, and Python's garbage
+        # collector would walk every one of them, pausing the server).
+        self._waiting: deque[tuple[int, str, str]] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._one_turn = asyncio.Lock()
+        self._queued: Counter[str] = Counter()
 
     async def accept(self, inbound: InboundMessage) -> Accepted:
         """Commit the message (once per provider id), then process it in the background."""
         received = await self.conversation.receive(inbound)
         if received.new:
-            self._spawn(self._handle(received.message_id, inbound))
+            address = str(inbound.address)
+            self._queued[address] += 1
+            self._waiting.append((received.message_id, address, inbound.text))
+            if len(self._workers) < BACKGROUND_TURNS:
+                worker = asyncio.ensure_future(self._work())
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
         return Accepted(received.message_id, received.new)
 
-    async def _handle(self, message_id: int, inbound: InboundMessage) -> None:
-        async with self._turns:
-            await self.conversation.classify_on_arrival(message_id, inbound.text)
-            await self.conversation.process_pending(str(inbound.address))
+    def queued(self, address: str) -> bool:
+        """Whether a reply from this address is waiting here for its survey turn."""
+        return self._queued[address] > 0
 
-    def _spawn(self, work: Coroutine[object, object, object]) -> None:
-        task: asyncio.Task[object] = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # The message is committed; the scheduler's recovery pass processes it again.
-            log.error("processing after accept failed: %s", type(task.exception()).__name__)
+    async def _work(self) -> None:
+        """Carry out waiting replies' turns until none is left."""
+        while self._waiting:
+            message_id, address, text = self._waiting.popleft()
+            try:
+                await self.conversation.classify_on_arrival(message_id, text)  # the model: off the loop
+                async with self._one_turn:  # turns on the loop one at a time, each in a quiet moment
+                    await self.foreground.quiet()
+                    await self.conversation.process_pending(address, between=self.foreground.quiet)
+            except Exception as exc:
+                # The message is committed; the scheduler's recovery pass processes it again.
+                log.error("processing after accept failed: %s", type(exc).__name__)
+            finally:
+                self._queued[address] -= 1
+                if self._queued[address] <= 0:
+                    del self._queued[address]
 
     async def drain(self) -> None:
         """Wait for processing already started (used at shutdown and by tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
 
     async def delivery_status(self, channel: Channel, provider_id: str, status: str, *, at: datetime,
                               error_code: str | None = None, error_reason: str | None = None) -> bool:

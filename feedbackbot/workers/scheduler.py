@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from ..channels.base import ChannelRegistry
 from ..clock import Clock
 from ..conversation import Conversation
+from ..foreground import Foreground
 from ..settings import Settings
 from ..store.db import Database
 from ..store.tables import Invitation, Message, SurveySession
@@ -37,6 +38,10 @@ class Scheduler:
         self._wake = asyncio.Event()
         #: Further due work run on each pass (the classification of pending feedback, say).
         self.extra_work: list[Callable[[], Awaitable[int]]] = []
+        #: Each survey turn the scheduler carries out waits for a moment when no request is being answered.
+        self.foreground = Foreground()
+        #: Whether an address's unprocessed replies are already queued in this process (the Inbox's).
+        self.queued_here: Callable[[str], bool] = lambda address: False
 
     def wake(self) -> None:
         """Look for due work now rather than at the next poll."""
@@ -77,6 +82,7 @@ class Scheduler:
                 done += 1
         for work in self.extra_work:
             try:
+                await self.foreground.quiet()
                 done += await work()
             except Exception:
                 log.exception("scheduler: %s failed; will retry", getattr(work, "__qualname__", "work"))
@@ -89,12 +95,17 @@ class Scheduler:
             addresses = (await s.exec(select(Message.address).where(
                 Message.direction == "in", Message.status == "received", col(Message.created_at) <= cutoff,
             ).distinct().limit(BATCH))).all()
+        done = 0
         for address in addresses:
-            await self._guard(self.conversation.process_pending(address), "inbound", 0)
-        return len(addresses)
+            if self.queued_here(address):  # a burst still being worked through, not an interrupted turn
+                continue
+            await self._guard(self.conversation.process_pending(address, between=self.foreground.quiet), "inbound", 0)
+            done += 1
+        return done
 
     async def _guard(self, work: Awaitable[object], what: str, ident: int) -> None:
         try:
+            await self.foreground.quiet()
             await work
         except Exception:
             # Logged with ids only; the row stays due and is tried again on the next pass.

@@ -118,6 +118,15 @@ class Server:
     pid: int
     db_path: Path
     log_path: Path
+    worker_pid: int | None = None
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the web process (and its children) and of the worker process, if one runs."""
+        return process_cpu_seconds(self.pid) + (process_cpu_seconds(self.worker_pid) if self.worker_pid else 0.0)
+
+    def waited_seconds(self) -> float:
+        """Seconds the web and worker processes were ready to run but waited for a CPU."""
+        return runqueue_wait_seconds(self.pid) + (runqueue_wait_seconds(self.worker_pid) if self.worker_pid else 0.0)
 
 
 API_KEY = "bench-" + uuid.uuid4().hex
@@ -125,6 +134,10 @@ API_KEY = "bench-" + uuid.uuid4().hex
 
 #: How many serving processes the server runs (``--processes``).
 SERVER_PROCESSES = {"count": "1"}
+#: Whether a ``feedbackbot worker`` process runs beside ``serve`` and carries out the survey turns (``--worker``).
+SEPARATE_WORKER = {"on": False}
+#: How long the worker is given to load the model before the measurements start (seconds).
+WORKER_START_SECONDS = 8.0
 #: Which classifier the server reads free-text messages with (``--classifier``).
 SERVER_CLASSIFIER = {"name": "model"}
 
@@ -179,16 +192,29 @@ async def running_server(workdir: Path, api_base_url: str, send_rate: float,
     db_path = workdir / f"twilio-{port}.db"
     log_path = workdir / f"server-{port}.log"
     env = server_environment(db_path, port, api_base_url, send_rate, log_level)
+    if SEPARATE_WORKER["on"]:
+        env.update(FEEDBACKBOT_RUN_WORKERS="false", FEEDBACKBOT_BACKGROUND_TURNS="false")
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "feedbackbot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--processes", SERVER_PROCESSES["count"],
             env=env, cwd=ROOT, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    worker: asyncio.subprocess.Process | None = None
     try:
         await wait_until_healthy(proc, url, log_path, START_TIMEOUT)
-        yield Server(url, proc.pid, db_path, log_path)
+        if SEPARATE_WORKER["on"]:  # started once serve has migrated the database
+            with (workdir / f"worker-{port}.log").open("wb") as log:
+                worker = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "feedbackbot.cli", "worker", env=env, cwd=ROOT, stdout=log, stderr=log,
+                    stdin=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(WORKER_START_SECONDS)
+            if worker.returncode is not None:
+                raise RuntimeError(f"feedbackbot worker exited with {worker.returncode}; see {workdir}")
+        yield Server(url, proc.pid, db_path, log_path, worker.pid if worker else None)
     finally:
+        if worker is not None:
+            await stop_server(worker)
         await stop_server(proc)
 
 
@@ -339,17 +365,17 @@ async def bench_webhooks(options: Options, workdir: Path, standin: TwilioStandIn
             setup = await start_sms_surveys(http, server, options.victims) if options.victims else 0.0
             warm = await closed_loop(http, url, items[:200], 8, 5)
             rest = items[200:]
-            cpu, waited = process_cpu_seconds(server.pid), runqueue_wait_seconds(server.pid)
+            cpu, waited = server.cpu_seconds(), server.waited_seconds()
             closed = await closed_loop(http, url, rest, options.concurrency, options.duration)
-            closed.server_cpu = process_cpu_seconds(server.pid) - cpu
-            closed.server_waited = runqueue_wait_seconds(server.pid) - waited
+            closed.server_cpu = server.cpu_seconds() - cpu
+            closed.server_waited = server.waited_seconds() - waited
             phases.append(closed)
             rest = rest[closed.sent:]
             await wait_processed(server.db_path, 60)  # start the open phase from a quiet server
-            cpu, waited = process_cpu_seconds(server.pid), runqueue_wait_seconds(server.pid)
+            cpu, waited = server.cpu_seconds(), server.waited_seconds()
             opened = await open_loop(http, url, rest, options.rate, options.duration, rng)
-            opened.server_cpu = process_cpu_seconds(server.pid) - cpu
-            opened.server_waited = runqueue_wait_seconds(server.pid) - waited
+            opened.server_cpu = server.cpu_seconds() - cpu
+            opened.server_waited = server.waited_seconds() - waited
             phases.append(opened)
         unprocessed = await wait_processed(server.db_path, 60)
         acked = {sid for p in (warm, *phases) for sid in p.acked}
@@ -378,12 +404,12 @@ async def bench_sends(options: Options, workdir: Path, standin: TwilioStandIn, r
     count = min(1000, max(50, int(rate * options.send_seconds)))
     async with running_server(workdir, standin.url, rate, options.log_level) as server:
         await asyncio.sleep(2)  # let start-up settle before measuring idle
-        idle_cpu = process_cpu_seconds(server.pid)
+        idle_cpu = server.cpu_seconds()
         idle_began = time.monotonic()
         await asyncio.sleep(options.idle_seconds)
-        idle = (process_cpu_seconds(server.pid) - idle_cpu) / (time.monotonic() - idle_began)
+        idle = (server.cpu_seconds() - idle_cpu) / (time.monotonic() - idle_began)
         first = len(standin.arrivals)
-        cpu = process_cpu_seconds(server.pid)
+        cpu = server.cpu_seconds()
         began = time.monotonic()
         queue_sms(server.db_path, count)
         deadline = began + count / rate + 30
@@ -397,7 +423,7 @@ async def bench_sends(options: Options, workdir: Path, standin: TwilioStandIn, r
             except TimeoutError:
                 break
         ended = time.monotonic()
-        used = process_cpu_seconds(server.pid) - cpu
+        used = server.cpu_seconds() - cpu
         arrivals = standin.arrivals[first:]
         await asyncio.sleep(1.5)  # let the last answers be recorded
         recorded = query(server.db_path, "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'"
@@ -510,6 +536,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--send-seconds", type=float, default=20.0, help="seconds' worth of sends to queue")
     parser.add_argument("--processes", type=int, default=1,
                         help="the server's serving processes (feedbackbot serve --processes; default 1)")
+    parser.add_argument("--worker", action="store_true",
+                        help="run `feedbackbot worker` beside `serve` (FEEDBACKBOT_RUN_WORKERS and "
+                             "FEEDBACKBOT_BACKGROUND_TURNS off on serve): serve only acknowledges, the worker carries "
+                             "out the survey turns and sends; CPU figures are both processes'")
     parser.add_argument("--classifier", choices=("model", "keywords"), default="model",
                         help="the server's classifier: the shipped transformer (default) or the keyword stand-in")
     parser.add_argument("--log-level", default="WARNING", help="the server's FEEDBACKBOT_LOG_LEVEL")
@@ -518,7 +548,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     args = parser.parse_args(argv)
     SERVER_CLASSIFIER["name"] = args.classifier
     SERVER_PROCESSES["count"] = str(max(1, args.processes))
-    print(f"classifier: {args.classifier}; serving processes: {args.processes}", flush=True)
+    SEPARATE_WORKER["on"] = args.worker
+    print(f"classifier: {args.classifier}; serving processes: {args.processes}"
+          f"{'; plus a worker process' if args.worker else ''}", flush=True)
     return Options(concurrency=args.concurrency, victims=min(1000, args.victims),
                    duration=min(120.0, args.duration), rate=args.rate,
                    send_rates=tuple(float(r) for r in args.send_rates.split(",") if r.strip()),

@@ -140,6 +140,24 @@ def build_services(settings: Settings, clock: Clock | None = None,
                     notifications=notifications, insights=insights)
 
 
+def start_workers(services: Services, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """The background work, until ``stop`` is set: due invitations, reminders and the passes that hang off
+    the scheduler; the outbox; and the survey turns of replies that web processes stored."""
+    return [asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler"),
+            asyncio.create_task(services.outbox.run_forever(stop), name="outbox"),
+            asyncio.create_task(services.inbox.run_forever(stop), name="inbox")]
+
+
+async def stop_workers(services: Services, stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Stop what ``start_workers`` started and finish the turns already begun."""
+    stop.set()
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await services.inbox.drain()
+
+
 async def prepare_database(services: Services) -> None:
     """Create or upgrade an SQLite database; insist that PostgreSQL was migrated; publish the flows."""
     db = services.db
@@ -168,17 +186,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Serv
         for adapter in services.channels:
             await adapter.start()
         stop = asyncio.Event()
-        tasks: list[asyncio.Task[None]] = []
-        if settings.run_workers:
-            tasks.append(asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler"))
-            tasks.append(asyncio.create_task(services.outbox.run_forever(stop), name="outbox"))
+        tasks = start_workers(services, stop) if settings.run_workers else []
         yield
-        stop.set()
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await services.inbox.drain()
+        await stop_workers(services, stop, tasks)
         for adapter in services.channels:
             await adapter.stop()
         services.classifier.stop()

@@ -50,7 +50,7 @@ def _settle_memory() -> None:
     """
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
+    gc.set_threshold(5_000, 20, 100)
 
 
 async def _serve(settings: Settings, on_ready: list[str] | None = None, *, reuse_port: bool = False) -> None:
@@ -111,6 +111,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _with_address(_settings_or_exit(), args)
     configure_logging(settings.log_level)
+    if not settings.run_workers:
+        # Inbound email is background intake: the `feedbackbot worker` process listens and polls for it.
+        settings = settings.replace(smtp_listen_port=0, imap_host="")
     if args.processes > 1:
         return _serve_processes(settings, args.processes)
     asyncio.run(_serve(settings))
@@ -210,24 +213,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run only the background workers (for deployments that separate web and workers)."""
-    from .app import build_services, prepare_database
+    """Run only the background workers (for deployments that separate web and workers).
+
+    The web processes (``serve`` with ``FEEDBACKBOT_RUN_WORKERS=false``) store and acknowledge providers'
+    webhooks; this process carries out their survey turns, reads their free text with the model, sends
+    the outbox and runs the scheduler, so a web process's event loop only answers requests.
+    """
+    from .app import build_services, prepare_database, start_workers, stop_workers
     from .logs import configure_logging
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        services = build_services(settings)
+        services = build_services(settings.replace(run_workers=True, background_turns=True))
         await prepare_database(services)
-        stop = asyncio.Event()
+        await services.classifier.start()
+        for adapter in services.channels:  # senders, and the inbound email listener or IMAP poller if set
+            await adapter.start()
+        _settle_memory()
+        stop, done = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, done.set)
+        tasks = start_workers(services, stop)
+        log.info("worker running: scheduler, outbox and the survey turns of stored replies")
         try:
-            await services.scheduler.run_forever(stop)
+            await done.wait()
         finally:
+            await stop_workers(services, stop, tasks)
+            for adapter in services.channels:
+                await adapter.stop()
+            services.classifier.stop()
             await services.notifications.close()
             await services.db.dispose()
 

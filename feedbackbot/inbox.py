@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter, deque
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from .flows import engine
 from .foreground import Foreground
 from .messages import Address, Channel, InboundMessage
 from .settings import Settings
+from .store import rows
 from .store.db import Database
 from .store.tables import ChannelLink, Contact, ContactAddress, Invitation, Message, SurveySession
 from .workers.outbox import may_move
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 #: moment when no request is being answered (``Foreground``), so a burst of webhooks is acknowledged at
 #: full speed and worked through just after.
 BACKGROUND_TURNS = 4
+#: How often the process running the workers looks for replies that web processes stored (seconds), and
+#: how many it takes at a time.
+PICK_UP_SECONDS = 0.1
+PICK_UP_BATCH = 500
 
 
 class Inbox:
@@ -50,19 +56,47 @@ class Inbox:
         self._workers: set[asyncio.Task[None]] = set()
         self._one_turn = asyncio.Lock()
         self._queued: Counter[str] = Counter()
+        self._queued_ids: set[int] = set()
+        #: Whether this process carries out the turns of the replies it accepts. A web process beside a
+        #: ``feedbackbot worker`` only stores and acknowledges; the worker picks them up (``run_forever``).
+        self.turns_here = settings.background_turns
 
     async def accept(self, inbound: InboundMessage) -> Accepted:
         """Commit the message (once per provider id), then process it in the background."""
         received = await self.conversation.receive(inbound)
-        if received.new:
-            address = str(inbound.address)
-            self._queued[address] += 1
-            self._waiting.append((received.message_id, address, inbound.text))
-            if len(self._workers) < BACKGROUND_TURNS:
-                worker = asyncio.ensure_future(self._work())
-                self._workers.add(worker)
-                worker.add_done_callback(self._workers.discard)
+        if received.new and self.turns_here:
+            self.enqueue(received.message_id, str(inbound.address), inbound.text)
         return Accepted(received.message_id, received.new)
+
+    def enqueue(self, message_id: int, address: str, text: str) -> bool:
+        """Queue a stored reply for its survey turn (once); whether it was queued now."""
+        if message_id in self._queued_ids:
+            return False
+        self._queued_ids.add(message_id)
+        self._queued[address] += 1
+        self._waiting.append((message_id, address, text))
+        if len(self._workers) < BACKGROUND_TURNS:
+            worker = asyncio.ensure_future(self._work())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        return True
+
+    async def pick_up(self) -> int:
+        """Queue the providers' replies that are stored but not yet carried out (another process took them)."""
+        async with self.db.session() as s:
+            conn = await s.connection()
+            found = (await conn.execute(rows.RECEIVED_INBOUND, {"limit": PICK_UP_BATCH})).all()
+        return sum(self.enqueue(r.id, r.address, r.text) for r in found)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Pick up replies other processes stored, every ``PICK_UP_SECONDS``, until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await self.pick_up()
+            except Exception:
+                log.exception("picking up stored replies failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), PICK_UP_SECONDS)
 
     def queued(self, address: str) -> bool:
         """Whether a reply from this address is waiting here for its survey turn."""
@@ -76,11 +110,15 @@ class Inbox:
                 await self.conversation.classify_on_arrival(message_id, text)  # the model: off the loop
                 async with self._one_turn:  # turns on the loop one at a time, each in a quiet moment
                     await self.foreground.quiet()
-                    await self.conversation.process_pending(address, between=self.foreground.quiet)
+                    try:
+                        await self.conversation.process_pending(address, between=self.foreground.quiet)
+                    finally:
+                        self.foreground.done()
             except Exception as exc:
                 # The message is committed; the scheduler's recovery pass processes it again.
                 log.error("processing after accept failed: %s", type(exc).__name__)
             finally:
+                self._queued_ids.discard(message_id)
                 self._queued[address] -= 1
                 if self._queued[address] <= 0:
                     del self._queued[address]

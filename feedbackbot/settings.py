@@ -72,6 +72,7 @@ class Settings:
     sms_max_segments: int = 2
     worker_poll_seconds: float = 2.0
     run_workers: bool = True
+    background_turns: bool = True
     simulator: bool = False
     classifier: str = "model"
     sensitive_flags: tuple[str, ...] = ("domestic_abuse", "sexual_offence", "stalking")

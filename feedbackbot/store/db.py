@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .checkpoint import BACKSTOP_PAGES, WAL_SIZE_LIMIT, Checkpointer
+from .writer_lock import WriterLock
 
 
 def async_url(url: str) -> str:
@@ -112,29 +113,58 @@ class _InlineSqliteConnection(aiosqlite.Connection):
     """
 
     inline = False
+    #: The writers' turnstile shared with other processes (file databases in WAL mode; see WriterLock).
+    writer: WriterLock | None = None
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         connection = self._connection
         where = _where(connection, fn, args) if self.inline and self._running and connection is not None else _THREAD
         if where == _INLINE:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            self._hand_on(connection)
+            return result
         if where == _BEGIN and connection is not None:
-            try:
-                return fn(*args, **kwargs)
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                    raise
-            # Another connection is writing: wait for its lock on the worker thread.
-            return await super()._execute(_waiting, connection, fn, args, kwargs)  # type: ignore[no-untyped-call]
-        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+            writer = self.writer
+            if writer is None or writer.try_acquire():
+                try:
+                    return fn(*args, **kwargs)
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                        self._hand_on(connection)
+                        raise
+            # Another connection is writing: wait for the turnstile, then SQLite's lock, on the worker thread.
+            return await super()._execute(_waiting, connection, writer, fn, args, kwargs)  # type: ignore[no-untyped-call]
+        try:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        finally:
+            self._hand_on(connection)
+
+    def _hand_on(self, connection: sqlite3.Connection | None) -> None:
+        """Release the writers' turnstile once the transaction has ended (committed or rolled back)."""
+        if self.writer is not None and self.writer.held and (connection is None or not connection.in_transaction):
+            self.writer.release()
+
+    async def close(self) -> None:
+        """Close the connection and the turnstile's file."""
+        try:
+            await super().close()
+        finally:
+            if self.writer is not None:
+                self.writer.close()
 
 
-def _waiting(connection: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> Any:
-    """Run ``fn`` with the busy timeout on (on the worker thread: it may sleep until the lock is free)."""
+def _waiting(connection: sqlite3.Connection, writer: WriterLock | None, fn: Callable[..., Any],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Take the turnstile, then run ``fn`` with the busy timeout on (on the worker thread: it may wait)."""
+    if writer is not None:
+        writer.acquire(BUSY_TIMEOUT_MS / 1000)
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     try:
         return fn(*args, **kwargs)
+    except BaseException:
+        if writer is not None and not connection.in_transaction:
+            writer.release()
+        raise
     finally:
         connection.execute("PRAGMA busy_timeout=0")
 
@@ -172,6 +202,8 @@ def _configure_sqlite(engine: AsyncEngine, checkpointer: Checkpointer | None) ->
         driver = getattr(dbapi_connection, "driver_connection", None)
         if isinstance(driver, _InlineSqliteConnection) and wal:
             driver.inline = True
+            if checkpointer is not None:  # a file, not :memory:
+                driver.writer = WriterLock(checkpointer.database)
             cursor.execute("PRAGMA busy_timeout=0")  # BEGIN waits on the worker thread instead (_waiting)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -43,6 +43,10 @@ ACTIVE_SURVEY_AT = (
     .outerjoin(INVITATIONS, _i.id == _s.invitation_id)
     .where(_s.address == bindparam("address"), _s.status == "active")
     .order_by(_s.id.desc()).limit(1))
+#: Replies from providers stored but not yet carried out, oldest first (the worker picks them up).
+RECEIVED_INBOUND = (select(_m.id, _m.address, _m.text)
+                    .where(_m.direction == "in", _m.status == "received", _m.channel != "web")
+                    .order_by(_m.id).limit(bindparam("limit")))
 INVITATION_FACTS = select(_i.touchpoint, _i.status).where(_i.id == bindparam("invitation_id"))
 MESSAGE_ID_BY_PROVIDER = select(_m.id).where(_m.channel == bindparam("channel"),
                                              _m.provider_id == bindparam("provider_id"))

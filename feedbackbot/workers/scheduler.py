@@ -83,7 +83,10 @@ class Scheduler:
         for work in self.extra_work:
             try:
                 await self.foreground.quiet()
-                done += await work()
+                try:
+                    done += await work()
+                finally:
+                    self.foreground.done()
             except Exception:
                 log.exception("scheduler: %s failed; will retry", getattr(work, "__qualname__", "work"))
         return done
@@ -106,7 +109,10 @@ class Scheduler:
     async def _guard(self, work: Awaitable[object], what: str, ident: int) -> None:
         try:
             await self.foreground.quiet()
-            await work
+            try:
+                await work
+            finally:
+                self.foreground.done()
         except Exception:
             # Logged with ids only; the row stays due and is tried again on the next pass.
             log.exception("scheduler: %s %s failed; will retry", what, ident)

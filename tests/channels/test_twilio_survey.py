@@ -17,7 +17,7 @@ import yaml
 from aiohttp.test_utils import TestClient
 from sqlmodel import col, func, select
 
-from feedbackbot.app import Services
+from feedbackbot.app import Services, build_services
 from feedbackbot.channels.twilio import sms_text
 from feedbackbot.settings import ApiKey, QuietHours, Settings
 from feedbackbot.store.tables import Answer, Contact, Invitation, Message, SurveySession
@@ -452,3 +452,32 @@ async def test_a_reply_that_waits_past_the_window_is_refused_not_sent(
     # HELP also asks the current question again: that one has an approved template, so it still goes.
     assert phone.new() == [
         "[template HX0000000000000000000000000000a002] 1=Very well | 2=OK | 3=Not well | 4=No updates at all"]
+
+
+# --- a web process beside a worker ----------------------------------------------------------------------------
+
+
+async def test_a_web_process_only_acknowledges_and_the_worker_carries_out_the_turn(
+        client: TestClient[Any, Any], services: Services, standin: TwilioStandIn, twilio: Twilio,
+        settings: Settings, clock: ManualClock) -> None:
+    phone = Phone(services, standin, twilio)
+    await invite(client, "six_week_checkin", "sms")
+    await phone.pump()
+    opening = phone.new()
+    assert opening
+    services.inbox.turns_here = False  # FEEDBACKBOT_BACKGROUND_TURNS=false: `feedbackbot worker` runs apart
+    response = await twilio.sms(NUMBER, "2")
+    assert response.status == 200
+    await services.inbox.drain()
+    assert await count(services, Message.direction == "in", Message.status == "received") == 1  # stored, waiting
+    # The worker process: its own services on the same database pick the reply up and carry out the turn.
+    worker = build_services(settings.replace(run_workers=True), clock)
+    try:
+        assert await worker.inbox.pick_up() == 1
+        assert await worker.inbox.pick_up() == 0  # already queued: not twice
+        await worker.inbox.drain()
+    finally:
+        await worker.db.dispose()
+    assert await count(services, Message.direction == "in", Message.status == "received") == 0
+    await send_all(services)
+    assert phone.new(), "the survey's next question was sent after the worker's turn"

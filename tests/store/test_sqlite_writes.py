@@ -79,3 +79,27 @@ async def test_a_second_writer_waits_for_the_first_and_then_commits(tmp_path: Pa
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_failed_transaction_hands_the_write_turn_on(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    first, second = Database(url), Database(url)
+    try:
+        async with first.session() as s:
+            await s.exec(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))  # type: ignore[call-overload]
+        try:
+            async with first.session() as s:
+                await s.exec(text("INSERT INTO notes (body) VALUES (NULL)"))  # type: ignore[call-overload]
+        except Exception as exc:
+            assert "NOT NULL" in str(exc)
+        else:
+            raise AssertionError("the insert should have failed")
+
+        async def write() -> None:
+            async with second.session() as s:
+                await s.exec(text("INSERT INTO notes (body) VALUES ('after')"))  # type: ignore[call-overload]
+
+        await asyncio.wait_for(write(), timeout=10)  # the other process's writer is not left waiting
+    finally:
+        await first.dispose()
+        await second.dispose()

@@ -57,6 +57,7 @@ class Inbox:
         self._one_turn = asyncio.Lock()
         self._queued: Counter[str] = Counter()
         self._queued_ids: set[int] = set()
+        self._picked_up_to: int | None = None  # the newest message id looked at; None before the first look
         #: Whether this process carries out the turns of the replies it accepts. A web process beside a
         #: ``feedbackbot worker`` only stores and acknowledges; the worker picks them up (``run_forever``).
         self.turns_here = settings.background_turns
@@ -82,10 +83,21 @@ class Inbox:
         return True
 
     async def pick_up(self) -> int:
-        """Queue the providers' replies that are stored but not yet carried out (another process took them)."""
+        """Queue the providers' replies stored since the last look and not yet carried out (another process
+        took them). A reply stored out of id order (PostgreSQL hands ids out before commit) is left to the
+        scheduler's recovery pass."""
         async with self.db.session() as s:
             conn = await s.connection()
-            found = (await conn.execute(rows.RECEIVED_INBOUND, {"limit": PICK_UP_BATCH})).all()
+            if self._picked_up_to is None:
+                found = (await conn.execute(rows.RECEIVED_INBOUND_AT_START, {"limit": PICK_UP_BATCH})).all()
+                self._picked_up_to = int((await conn.execute(rows.NEWEST_MESSAGE)).scalar_one() or 0)
+            else:
+                found = (await conn.execute(rows.RECEIVED_INBOUND, {"after": self._picked_up_to,
+                                                                    "limit": PICK_UP_BATCH})).all()
+                if len(found) == PICK_UP_BATCH:
+                    self._picked_up_to = found[-1].id
+                else:  # everything up to the newest message has been looked at
+                    self._picked_up_to = int((await conn.execute(rows.NEWEST_MESSAGE)).scalar_one() or 0)
         return sum(self.enqueue(r.id, r.address, r.text) for r in found)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, select
+from sqlalchemy import Insert, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
@@ -43,10 +43,19 @@ ACTIVE_SURVEY_AT = (
     .outerjoin(INVITATIONS, _i.id == _s.invitation_id)
     .where(_s.address == bindparam("address"), _s.status == "active")
     .order_by(_s.id.desc()).limit(1))
-#: Replies from providers stored but not yet carried out, oldest first (the worker picks them up).
+#: Replies from providers stored since message ``after`` and not yet carried out, oldest first (the worker
+#: picks them up). ``|| ''`` keeps SQLite from walking the outbox index instead: in a burst that index holds
+#: every reply still waiting, all read and sorted ten times a second, where the few rows after the watermark
+#: are all that is new.
 RECEIVED_INBOUND = (select(_m.id, _m.address, _m.text)
-                    .where(_m.direction == "in", _m.status == "received", _m.channel != "web")
+                    .where(_m.id > bindparam("after"), _m.direction.concat("") == "in",
+                           _m.status.concat("") == "received", _m.channel != "web")
                     .order_by(_m.id).limit(bindparam("limit")))
+#: The same at start-up, through the outbox index (few rows wait then), with the newest message's id.
+RECEIVED_INBOUND_AT_START = (select(_m.id, _m.address, _m.text)
+                             .where(_m.direction == "in", _m.status == "received", _m.channel != "web")
+                             .order_by(_m.id).limit(bindparam("limit")))
+NEWEST_MESSAGE = select(func.max(_m.id))
 INVITATION_FACTS = select(_i.touchpoint, _i.status).where(_i.id == bindparam("invitation_id"))
 MESSAGE_ID_BY_PROVIDER = select(_m.id).where(_m.channel == bindparam("channel"),
                                              _m.provider_id == bindparam("provider_id"))

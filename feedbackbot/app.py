@@ -140,12 +140,15 @@ def build_services(settings: Settings, clock: Clock | None = None,
                     notifications=notifications, insights=insights)
 
 
-def start_workers(services: Services, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+def start_workers(services: Services, stop: asyncio.Event,
+                  pick_up_every: float | None = None) -> list[asyncio.Task[None]]:
     """The background work, until ``stop`` is set: due invitations, reminders and the passes that hang off
-    the scheduler; the outbox; and the survey turns of replies that web processes stored."""
+    the scheduler; the outbox; and the survey turns of replies that web processes stored (looked for every
+    ``pick_up_every`` seconds; by default as often as the scheduler polls)."""
+    every = pick_up_every if pick_up_every is not None else services.settings.worker_poll_seconds
     return [asyncio.create_task(services.scheduler.run_forever(stop), name="scheduler"),
             asyncio.create_task(services.outbox.run_forever(stop), name="outbox"),
-            asyncio.create_task(services.inbox.run_forever(stop), name="inbox")]
+            asyncio.create_task(services.inbox.run_forever(stop, every), name="inbox")]
 
 
 async def stop_workers(services: Services, stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:

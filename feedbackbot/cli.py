@@ -220,6 +220,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     the outbox and runs the scheduler, so a web process's event loop only answers requests.
     """
     from .app import build_services, prepare_database, start_workers, stop_workers
+    from .inbox import PICK_UP_SECONDS
     from .logs import configure_logging
 
     settings = _settings_or_exit()
@@ -237,7 +238,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, done.set)
-        tasks = start_workers(services, stop)
+        tasks = start_workers(services, stop, pick_up_every=PICK_UP_SECONDS)
         log.info("worker running: scheduler, outbox and the survey turns of stored replies")
         try:
             await done.wait()

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 #: moment when no request is being answered (``Foreground``), so a burst of webhooks is acknowledged at
 #: full speed and worked through just after.
 BACKGROUND_TURNS = 4
-#: How often the process running the workers looks for replies that web processes stored (seconds), and
-#: how many it takes at a time.
+#: How often ``feedbackbot worker`` looks for replies that web processes stored (seconds), and how many it
+#: takes at a time. ``serve`` carries out the turns of what it accepts itself, so it looks only as often as
+#: its scheduler (``FEEDBACKBOT_WORKER_POLL_SECONDS``), for web processes that leave theirs to it.
 PICK_UP_SECONDS = 0.1
 PICK_UP_BATCH = 500
 
@@ -100,15 +101,15 @@ class Inbox:
                     self._picked_up_to = int((await conn.execute(rows.NEWEST_MESSAGE)).scalar_one() or 0)
         return sum(self.enqueue(r.id, r.address, r.text) for r in found)
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Pick up replies other processes stored, every ``PICK_UP_SECONDS``, until ``stop`` is set."""
+    async def run_forever(self, stop: asyncio.Event, every: float = PICK_UP_SECONDS) -> None:
+        """Pick up replies other processes stored, every ``every`` seconds, until ``stop`` is set."""
         while not stop.is_set():
             try:
                 await self.pick_up()
             except Exception:
                 log.exception("picking up stored replies failed; retrying")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), PICK_UP_SECONDS)
+                await asyncio.wait_for(stop.wait(), every)
 
     def queued(self, address: str) -> bool:
         """Whether a reply from this address is waiting here for its survey turn."""

@@ -83,7 +83,7 @@ def _classifier_loader(settings: Settings) -> Callable[[], Classifier]:
     if settings.classifier == "keywords":
         return KeywordClassifier
     if settings.classifier == "model":
-        # One torch thread: replies are classified one at a time, and the event loop keeps the other core.
+        # One torch thread, in the classifier's own process: the serving process keeps the other core.
         return functools.partial(load_classifier, threads=1)
     raise SettingsError(f"FEEDBACKBOT_CLASSIFIER must be model or keywords, got {settings.classifier!r}")
 
@@ -120,7 +120,9 @@ def build_services(settings: Settings, clock: Clock | None = None,
     conversation.outbox_ready = outbox.ready
     inbox.on_rescheduled = scheduler.wake
     scheduler.foreground, scheduler.queued_here = inbox.foreground, inbox.queued
-    service = ClassifierService(classifier or _classifier_loader(settings))
+    # The shipped model gets a process of its own (see ClassifierService); a classifier passed in stays in a thread.
+    service = ClassifierService(classifier or _classifier_loader(settings),
+                                separate_process=classifier is None and settings.classifier == "model")
     conversation.classify = service.classify
     router = build_router(settings)
 

@@ -49,3 +49,15 @@ async def test_a_flood_of_replies_is_read_in_batches_of_at_most_BATCH() -> None:
         service.stop()
     assert len(readings) == BATCH * 2 + 3
     assert model.batches == [BATCH, BATCH, 3]
+
+
+async def test_in_a_process_of_its_own_the_classifier_reads_the_same_and_the_server_does_not_load_it() -> None:
+    service = ClassifierService(KeywordClassifier, separate_process=True)
+    await service.start()
+    try:
+        readings = await asyncio.gather(*(service.classify(text) for text in TEXTS))
+    finally:
+        service.stop()
+    assert service._classifier is None  # loaded in the classifier's process, not in this one
+    assert [r.to_json() for r in readings] == [r.to_json() for r in KeywordClassifier().classify(TEXTS)]
+    assert readings[0].risk == "urgent" and readings[0].model_version == KeywordClassifier().model_version

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -22,14 +23,46 @@ log = logging.getLogger(__name__)
 BATCH = 32
 
 
-class ClassifierService:
-    """Holds one classifier, loaded at start-up in a worker thread, and runs it there for every reply."""
+#: The classifier of a separate classifier process (see ``ClassifierService``), loaded by its initializer.
+_LOADED: Classifier | None = None
 
-    def __init__(self, load: Callable[[], Classifier]) -> None:
+
+def _load_here(load: Callable[[], Classifier]) -> None:
+    """In the classifier process: load the classifier once."""
+    global _LOADED
+    _LOADED = load()
+
+
+def _loaded_version() -> str:
+    assert _LOADED is not None
+    return _LOADED.model_version
+
+
+def _classify_here(texts: list[str]) -> list[Classification]:
+    assert _LOADED is not None
+    return _LOADED.classify(texts)
+
+
+class ClassifierService:
+    """Holds one classifier, loaded at start-up off the event loop, and runs it there for every reply.
+
+    By default the classifier lives in a worker thread. With ``separate_process`` (the shipped model in
+    ``serve`` and ``worker``) it lives in a process of its own, started with ``spawn``: the model's Python parts
+    (tokenising, the safety net's patterns) then never hold the serving process's interpreter lock, so
+    acknowledgements and web-chat turns are not kept waiting behind them, and the serving process does not
+    carry torch's objects through every garbage collection. ``load`` must then be picklable.
+    """
+
+    def __init__(self, load: Callable[[], Classifier], *, separate_process: bool = False) -> None:
         self._load = load
+        self._version: str | None = None
         self._classifier: Classifier | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
-        self._loading: asyncio.Future[Classifier] | None = None
+        self._pool: Executor = (
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_load_here, initargs=(load,))
+            if separate_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier"))
+        self.separate_process = separate_process
+        self._loading: asyncio.Future[str] | None = None
         self._waiting: list[tuple[str, asyncio.Future[Classification]]] = []
         self._batcher: asyncio.Task[None] | None = None
 
@@ -37,19 +70,29 @@ class ClassifierService:
         """Load (and so warm) the model before the first reply arrives."""
         await self._ready()
 
-    async def _ready(self) -> Classifier:
-        if self._classifier is not None:
-            return self._classifier
+    def _load_in_thread(self) -> str:
+        self._classifier = self._load()
+        return self._classifier.model_version
+
+    async def _ready(self) -> str:
+        if self._version is not None:
+            return self._version
         if self._loading is None:
-            self._loading = asyncio.get_running_loop().run_in_executor(self._pool, self._load)
-        self._classifier = await self._loading
-        log.info("classifier %s ready", self._classifier.model_version)
-        return self._classifier
+            loop = asyncio.get_running_loop()
+            self._loading = loop.run_in_executor(self._pool, _loaded_version if self.separate_process
+                                                 else self._load_in_thread)
+        self._version = await self._loading
+        log.info("classifier %s ready%s", self._version, " (in a process of its own)" if self.separate_process else "")
+        return self._version
 
     async def classify_many(self, texts: Sequence[str]) -> list[Classification]:
-        """Classify in the classifier's thread, so the event loop keeps serving."""
-        classifier = await self._ready()
-        return await asyncio.get_running_loop().run_in_executor(self._pool, classifier.classify, list(texts))
+        """Classify in the classifier's thread or process, so the event loop keeps serving."""
+        await self._ready()
+        loop = asyncio.get_running_loop()
+        if self.separate_process:
+            return await loop.run_in_executor(self._pool, _classify_here, list(texts))
+        assert self._classifier is not None
+        return await loop.run_in_executor(self._pool, self._classifier.classify, list(texts))
 
     async def classify(self, text: str) -> Classification:
         """Classify one reply. Replies arriving while the model is busy are read together in one batch.
@@ -81,7 +124,7 @@ class ClassifierService:
                     future.set_result(result)
 
     def stop(self) -> None:
-        """Let the thread go (and any batch still waiting)."""
+        """Let the thread or process go (and any batch still waiting)."""
         if self._batcher is not None and not self._batcher.done():
             self._batcher.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)

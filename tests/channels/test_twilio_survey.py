@@ -19,6 +19,7 @@ from sqlmodel import col, func, select
 
 from feedbackbot.app import Services, build_services
 from feedbackbot.channels.twilio import sms_text
+from feedbackbot.nlp import KeywordClassifier
 from feedbackbot.settings import ApiKey, QuietHours, Settings
 from feedbackbot.store.tables import Answer, Contact, Invitation, Message, SurveySession
 from tests.support.clock import ManualClock
@@ -471,7 +472,7 @@ async def test_a_web_process_only_acknowledges_and_the_worker_carries_out_the_tu
     await services.inbox.drain()
     assert await count(services, Message.direction == "in", Message.status == "received") == 1  # stored, waiting
     # The worker process: its own services on the same database pick the reply up and carry out the turn.
-    worker = build_services(settings.replace(run_workers=True), clock)
+    worker = build_services(settings.replace(run_workers=True), clock, classifier=KeywordClassifier)
     try:
         assert await worker.inbox.pick_up() == 1
         assert await worker.inbox.pick_up() == 0  # already queued: not twice

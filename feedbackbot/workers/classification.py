@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
@@ -28,8 +29,10 @@ _LOADED: Classifier | None = None
 
 
 def _load_here(load: Callable[[], Classifier]) -> None:
-    """In the classifier process: load the classifier once."""
+    """In the classifier process: load the classifier once. Ctrl+C reaches the whole process group; the
+    server decides when this process stops (it shuts the pool down), so the interrupt is ignored here."""
     global _LOADED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _LOADED = load()
 
 
@@ -127,7 +130,8 @@ class ClassifierService:
         """Let the thread or process go (and any batch still waiting)."""
         if self._batcher is not None and not self._batcher.done():
             self._batcher.cancel()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # A classifier process is waited for (it exits at once), so nothing of it outlives the server.
+        self._pool.shutdown(wait=self.separate_process, cancel_futures=True)
 
 
 class ClassificationWorker:

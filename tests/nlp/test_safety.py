@@ -256,3 +256,19 @@ def test_everyday_danger_and_self_harm_in_each_language(text: str, category: str
 )
 def test_v2_cues_keep_the_vetoes(text: str) -> None:
     assert level(text) != "urgent"
+
+
+@pytest.mark.parametrize(
+    ("over", "again"),
+    [
+        ("he used to stand outside my house, now he's in prison",
+         "he used to stand outside my house, now he's outside again"),
+        ("anul trecut stătea la ușa mea nopți întregi, acum e în închisoare",  # "last year ... now he's in prison"
+         "anul trecut stătea la ușa mea, acum e iar la ușă"),  # "... now he's at the door again"
+        ("আগে ও রাতে দরজায় এসে চিৎকার করত, এখন জেলে",  # "he used to shout at my door, now he's in jail"
+         "আগে ও রাতে দরজায় এসে চিৎকার করত, এখন আবার দরজায়"),  # "... now he's at the door again"
+    ],
+)
+def test_now_in_prison_keeps_the_past_veto(over: str, again: str) -> None:
+    assert level(over) == "none"
+    assert level(again) != "none"

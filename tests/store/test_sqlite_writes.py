@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from feedbackbot.store.db import Database
@@ -48,58 +50,49 @@ async def test_the_write_ahead_log_is_checkpointed_in_the_background(tmp_path: P
         await db.dispose()
 
 
-async def test_a_second_writer_waits_for_the_first_and_then_commits(tmp_path: Path) -> None:
+@pytest.fixture
+async def two_writers(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+    """Two handles on one SQLite file, as two processes would have, with a table ``notes``."""
     url = f"sqlite:///{tmp_path / 'two.db'}"
     first, second = Database(url), Database(url)
+    await _run(first, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
     try:
-        async with first.session() as s:
-            await s.exec(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))  # type: ignore[call-overload]
-        holding, release = asyncio.Event(), asyncio.Event()
-
-        async def slow_writer() -> None:
-            async with first.session() as s:
-                await s.exec(text("INSERT INTO notes (body) VALUES ('first')"))  # type: ignore[call-overload]
-                holding.set()
-                await release.wait()
-
-        async def second_writer() -> None:
-            async with second.session() as s:
-                await s.exec(text("INSERT INTO notes (body) VALUES ('second')"))  # type: ignore[call-overload]
-
-        task = asyncio.create_task(slow_writer())
-        await holding.wait()
-        waiting = asyncio.create_task(second_writer())
-        await asyncio.sleep(0.3)
-        assert not waiting.done()  # blocked on the lock, on aiosqlite's thread: the loop still runs this test
-        release.set()
-        await asyncio.wait_for(asyncio.gather(task, waiting), timeout=10)
-        async with second.session() as s:
-            rows = (await s.exec(text("SELECT body FROM notes ORDER BY id"))).all()  # type: ignore[call-overload]
-        assert [r[0] for r in rows] == ["first", "second"]
+        yield first, second
     finally:
         await first.dispose()
         await second.dispose()
 
 
-async def test_a_failed_transaction_hands_the_write_turn_on(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'turns.db'}"
-    first, second = Database(url), Database(url)
-    try:
+async def _run(db: Database, sql: str) -> None:
+    async with db.session() as s:
+        await s.exec(text(sql))  # type: ignore[call-overload]
+
+
+async def test_a_second_writer_waits_for_the_first_and_then_commits(two_writers: tuple[Database, Database]) -> None:
+    first, second = two_writers
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
         async with first.session() as s:
-            await s.exec(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))  # type: ignore[call-overload]
-        try:
-            async with first.session() as s:
-                await s.exec(text("INSERT INTO notes (body) VALUES (NULL)"))  # type: ignore[call-overload]
-        except Exception as exc:
-            assert "NOT NULL" in str(exc)
-        else:
-            raise AssertionError("the insert should have failed")
+            await s.exec(text("INSERT INTO notes (body) VALUES ('first')"))  # type: ignore[call-overload]
+            holding.set()
+            await release.wait()
 
-        async def write() -> None:
-            async with second.session() as s:
-                await s.exec(text("INSERT INTO notes (body) VALUES ('after')"))  # type: ignore[call-overload]
+    task = asyncio.create_task(slow_writer())
+    await holding.wait()
+    waiting = asyncio.create_task(_run(second, "INSERT INTO notes (body) VALUES ('second')"))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()  # blocked on the lock, on aiosqlite's thread: the loop still runs this test
+    release.set()
+    await asyncio.wait_for(asyncio.gather(task, waiting), timeout=10)
+    async with second.session() as s:
+        rows = (await s.exec(text("SELECT body FROM notes ORDER BY id"))).all()  # type: ignore[call-overload]
+    assert [r[0] for r in rows] == ["first", "second"]
 
-        await asyncio.wait_for(write(), timeout=10)  # the other process's writer is not left waiting
-    finally:
-        await first.dispose()
-        await second.dispose()
+
+async def test_a_failed_transaction_hands_the_write_turn_on(two_writers: tuple[Database, Database]) -> None:
+    first, second = two_writers
+    with pytest.raises(Exception, match="NOT NULL"):
+        await _run(first, "INSERT INTO notes (body) VALUES (NULL)")
+    # The other process's writer is not left waiting for a turn the failed transaction never handed on.
+    await asyncio.wait_for(_run(second, "INSERT INTO notes (body) VALUES ('after')"), timeout=10)

@@ -366,22 +366,36 @@ class Conversation:
         address afterwards (waiting for this lock), and the scheduler's recovery pass picks up any message
         whose process stopped in between. The usual path runs SQLAlchemy Core statements (a reply is about
         eight of them); the ORM is used only on the rare paths.
+
+        A reply with words that nobody has read yet (a victim's second message in a burst, or one left by a
+        restart) is read by the classifier first, outside the transaction, and the transaction begun again:
+        the model takes 10-50 ms in its own process, and a transaction waiting for it would hold SQLite's
+        one connection, and with it every webhook's acknowledgement.
         """
-        now = self.clock.now()
-        async with self.db.session() as s:
-            conn = await s.connection()
-            pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
-            if not pending:
-                return False
-            first = pending[0]
-            msg = _inbound(first)
-            try:
-                made = await self._process(s, msg, now)
-            except StaleSession as stale:
-                stale.message_id = msg.id
-                raise
-        created.extend(made)
-        return len(pending) > 1
+        read_first = False
+        while True:
+            now = self.clock.now()
+            async with self.db.session() as s:
+                conn = await s.connection()
+                pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
+                if not pending:
+                    return False
+                msg = _inbound(pending[0])
+                if read_first or not self._unread(msg):
+                    try:
+                        made = await self._process(s, msg, now)
+                    except StaleSession as stale:
+                        stale.message_id = msg.id
+                        raise
+                    created.extend(made)
+                    return len(pending) > 1
+            # Nothing was written in that transaction: read the words, then carry the reply out.
+            read_first = True
+            await self.classify_on_arrival(msg.id, msg.text)
+
+    def _unread(self, msg: Inbound) -> bool:
+        """Whether a reply has words for the classifier that it has not read yet."""
+        return self.classify is not None and msg.id not in self._classified and needs_reading(msg.text)
 
     async def _process(self, s: AsyncSession, msg: Inbound, now: datetime) -> list[int]:
         conn = await s.connection()
@@ -416,14 +430,10 @@ class Conversation:
                                  invitation=invitation)
 
     async def _reading(self, msg: Inbound) -> Classification | None:
-        """The classification made on arrival, or one made now (after a restart lost it)."""
-        reading = self._classified.pop(msg.id or 0, None)
-        if reading is None and self.classify is not None and needs_reading(msg.text):
-            try:
-                reading = await self.classify(msg.text)
-            except Exception:
-                log.exception("classifying message %s failed; left for the worker", msg.id)
-        return reading
+        """The classification made before this turn's transaction, if any (never made inside it: see
+        ``_process_next``). Without one the feedback item waits for the classification worker, which also
+        sends safety guidance if the reply turns out to be urgent."""
+        return self._classified.pop(msg.id or 0, None)
 
     def _safety_turn(self, sprint: engine.Sprint, text: str, reading: Classification) -> engine.Sprint:
         """Danger now or self-harm: safety guidance instead of the next question, and the survey paused."""

@@ -11,6 +11,9 @@ from aiohttp.test_utils import TestClient
 from sqlmodel import col, select
 
 from feedbackbot.app import Services, build_services
+from feedbackbot.messages import Address, Channel, InboundMessage
+from feedbackbot.nlp import KeywordClassifier
+from feedbackbot.nlp.types import Classification
 from feedbackbot.settings import DEFAULT_PROMPTS_DIR
 from feedbackbot.store.tables import Answer, FeedbackItem, Message, SurveySession
 from tests.support.clock import ManualClock
@@ -106,3 +109,35 @@ async def test_a_session_finishes_on_the_flow_version_it_started_on(
     async with services.db.session() as s:
         survey = (await s.exec(select(SurveySession))).one()
     assert survey.flow_version == 1
+
+
+async def test_while_the_model_reads_a_reply_other_messages_are_still_stored(client: TestClient[Any, Any],
+                                                                            services: Services,
+                                                                            clock: ManualClock) -> None:
+    """A reply is read before its turn's transaction, so the one SQLite connection is never held waiting for
+    the model (every provider's acknowledgement needs it); the turn still acts on what the model read."""
+    model, gate = KeywordClassifier(), asyncio.Event()
+    reading_started = asyncio.Event()
+
+    async def slow_model(text: str) -> Classification:
+        reading_started.set()
+        await gate.wait()
+        return model.classify([text])[0]
+
+    services.conversation.classify = slow_model
+    victim = Address.parse("tel:+447700900123")
+    sms = InboundMessage(Channel.SMS, victim, "he is outside my door right now", "SM-first", clock.now())
+    await services.conversation.receive(sms)
+    turn = asyncio.create_task(services.conversation.process_pending(str(victim)))
+    await asyncio.wait_for(reading_started.wait(), 10)
+    other = InboundMessage(Channel.SMS, Address.parse("tel:+447700900456"), "thank you", "SM-other", clock.now())
+    stored = await asyncio.wait_for(services.conversation.receive(other), 10)
+    assert stored.new
+    gate.set()
+    await turn
+    async with services.db.session() as s:
+        item = (await s.exec(select(FeedbackItem).where(FeedbackItem.text == sms.text))).one()
+        told = (await s.exec(select(Message.purpose).where(Message.direction == "out",
+                                                          Message.address == str(victim)))).all()
+    assert item.status == "classified" and item.classification["risk"] == "urgent"
+    assert "safety" in told  # guidance in the same turn, from the reading made before it

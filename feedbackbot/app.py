@@ -122,7 +122,8 @@ def build_services(settings: Settings, clock: Clock | None = None,
     scheduler.foreground, scheduler.queued_here = inbox.foreground, inbox.queued
     # The shipped model gets a process of its own (see ClassifierService); a classifier passed in stays in a thread.
     service = ClassifierService(classifier or _classifier_loader(settings),
-                                separate_process=classifier is None and settings.classifier == "model")
+                                separate_process=classifier is None and settings.classifier == "model",
+                                niceness=settings.classifier_niceness)
     conversation.classify = service.classify
     router = build_router(settings)
 
@@ -131,6 +132,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
 
     conversation.route = route
     classification = ClassificationWorker(db, service, conversation, clock, router)
+    classification.between = scheduler.foreground.quiet
     scheduler.extra_work.append(classification.run_once)
     escalation = EscalationWorker(db, router, clock)
     notifications = NotificationDispatcher(db, router.rules, settings, clock)

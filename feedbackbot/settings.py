@@ -75,6 +75,7 @@ class Settings:
     background_turns: bool = True
     simulator: bool = False
     classifier: str = "model"
+    classifier_niceness: int = 10
     sensitive_flags: tuple[str, ...] = ("domestic_abuse", "sexual_offence", "stalking")
     # --- channels (a channel is live when its credentials are set; secrets have no defaults) ---
     twilio_account_sid: str = ""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import Sequence
 
 from feedbackbot.nlp import KeywordClassifier
@@ -61,3 +64,45 @@ async def test_in_a_process_of_its_own_the_classifier_reads_the_same_and_the_ser
     assert service._classifier is None  # loaded in the classifier's process, not in this one
     assert [r.to_json() for r in readings] == [r.to_json() for r in KeywordClassifier().classify(TEXTS)]
     assert readings[0].risk == "urgent" and readings[0].model_version == KeywordClassifier().model_version
+
+
+SERVER_KILLED_OUTRIGHT = """
+import asyncio, multiprocessing, os, sys
+from feedbackbot.nlp import KeywordClassifier
+from feedbackbot.workers.classification import ClassifierService
+
+async def main() -> None:
+    service = ClassifierService(KeywordClassifier, separate_process=True, niceness=5)
+    await service.start()
+    (child,) = multiprocessing.active_children()
+    print(child.pid, os.getpriority(os.PRIO_PROCESS, child.pid), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_the_classifier_process_runs_at_lower_priority_and_ends_when_its_server_is_killed_outright() -> None:
+    server = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER_KILLED_OUTRIGHT,
+                                                  stdout=asyncio.subprocess.PIPE)
+    assert server.stdout is not None
+    child, niceness = map(int, (await asyncio.wait_for(server.stdout.readline(), 60)).split())
+    assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + 5  # acknowledgements win a busy CPU
+    server.kill()  # SIGKILL: no chance to shut the pool down
+    await server.wait()
+    for _ in range(300):  # the watcher looks once a second
+        if not _running(child):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the classifier process outlived its server")

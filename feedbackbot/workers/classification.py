@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
 
@@ -28,12 +31,32 @@ BATCH = 32
 _LOADED: Classifier | None = None
 
 
-def _load_here(load: Callable[[], Classifier]) -> None:
+#: How often the classifier process checks that the process it serves is still there (seconds).
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _load_here(load: Callable[[], Classifier], niceness: int) -> None:
     """In the classifier process: load the classifier once. Ctrl+C reaches the whole process group; the
-    server decides when this process stops (it shuts the pool down), so the interrupt is ignored here."""
+    server decides when this process stops (it shuts the pool down), so the interrupt is ignored here.
+
+    If the server is killed outright (SIGKILL, out of memory) it cannot shut the pool down; the watcher
+    below then ends this process, so no orphaned model keeps half a gigabyte. ``niceness`` lowers this
+    process's CPU priority, so the serving process's acknowledgements win a busy CPU.
+    """
     global _LOADED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness:
+        os.nice(niceness)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     _LOADED = load()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process once its parent has gone (it is then adopted, and its parent id changes)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _loaded_version() -> str:
@@ -56,13 +79,14 @@ class ClassifierService:
     carry torch's objects through every garbage collection. ``load`` must then be picklable.
     """
 
-    def __init__(self, load: Callable[[], Classifier], *, separate_process: bool = False) -> None:
+    def __init__(self, load: Callable[[], Classifier], *, separate_process: bool = False,
+                 niceness: int = 0) -> None:
         self._load = load
         self._version: str | None = None
         self._classifier: Classifier | None = None
         self._pool: Executor = (
             ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=_load_here, initargs=(load,))
+                                initializer=_load_here, initargs=(load, niceness))
             if separate_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier"))
         self.separate_process = separate_process
         self._loading: asyncio.Future[str] | None = None
@@ -144,9 +168,17 @@ class ClassificationWorker:
         self.conversation = conversation
         self.clock = clock
         self.router = router
+        #: Awaited before each reply after the first is stored and routed (the scheduler's Foreground.quiet),
+        #: so a batch gives way to acknowledgements between replies rather than holding the loop for all.
+        self.between: Callable[[], Awaitable[None]] | None = None
 
     async def run_once(self) -> int:
-        """Classify one batch of pending feedback and route it; urgent ones found late still get safety guidance."""
+        """Classify one batch of pending feedback and route it; urgent ones found late still get safety guidance.
+
+        The batch is read by the model at once (cheaper per reply), then each reply's reading, work items and
+        notices are committed in a transaction of their own: routing thirty-two replies in one transaction
+        held the event loop for 40-90 ms, and every acknowledgement waited behind it.
+        """
         async with self.db.session() as s:
             pending = list((await s.exec(select(FeedbackItem).where(FeedbackItem.status == "pending")
                                          .order_by(col(FeedbackItem.id)).limit(BATCH))).all())
@@ -154,9 +186,12 @@ class ClassificationWorker:
         if not pending:
             return 0
         readings = await self.service.classify_many([item.text for item in pending])
-        now = self.clock.now()
-        async with self.db.session() as s:
-            for item, reading in zip(pending, readings, strict=True):
+        done = 0
+        for n, (item, reading) in enumerate(zip(pending, readings, strict=True)):
+            if n and self.between is not None:
+                await self.between()
+            now = self.clock.now()
+            async with self.db.session() as s:
                 row = await s.get(FeedbackItem, item.id)
                 if row is None or row.status != "pending":
                     continue
@@ -167,7 +202,8 @@ class ClassificationWorker:
                 await self.router.route(s, row, now=now)
                 if reading.risk == "urgent" and row.message_id is not None:
                     await self._late_safety(s, row, reading)
-        return len(pending)
+            done += 1
+        return done
 
     async def _late_safety(self, s: AsyncSession, row: FeedbackItem, reading: Classification) -> None:
         message = await s.get(Message, row.message_id)

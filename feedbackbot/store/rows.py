@@ -31,8 +31,11 @@ FEEDBACK = table(FeedbackItem)
 _m, _s, _c, _i = MESSAGES.c, SURVEYS.c, CONTACTS.c, INVITATIONS.c
 
 #: The two oldest unprocessed messages from an address.
+#: ``|| ''`` keeps SQLite on the address index: through the outbox index it would walk every reply still
+#: waiting (thousands in a burst) to find this address's.
 PENDING_FROM = (select(_m.id, _m.channel, _m.address, _m.provider_id, _m.text, _m.media)
-                .where(_m.direction == "in", _m.address == bindparam("address"), _m.status == "received")
+                .where(_m.direction.concat("") == "in", _m.address == bindparam("address"),
+                       _m.status.concat("") == "received")
                 .order_by(_m.id).limit(2))
 #: The active survey at an address, with what a turn needs of its contact and invitation.
 ACTIVE_SURVEY_AT = (

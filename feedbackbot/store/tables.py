@@ -175,7 +175,8 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("channel", "provider_id", name="uq_message_provider_id"),
-        Index("ix_messages_outbox", "direction", "status", "next_attempt_at"),
+        # The outbox's queue and the unprocessed replies, each in id order (the order they are carried out in).
+        Index("ix_messages_outbox", "direction", "status", "id"),
         Index("ix_messages_session", "session_id", "id"),
         Index("ix_messages_address", "address", "id"),  # an address's conversation and unprocessed replies
         Index("ix_messages_updated", "updated_at"),  # board insights: delivery reports since the last refresh

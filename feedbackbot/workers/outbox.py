@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from ..store.tables import ContactAddress, Message
 log = logging.getLogger(__name__)
 
 BATCH = 100
+#: A pass claims what the live channels' rate limits let go in about this long (at least HAND_OVER_BATCH,
+#: at most BATCH rows): claiming a hundred rows that take ten seconds to send held the event loop for tens
+#: of milliseconds in one step, and left rows claimed long before their turn.
+CLAIM_SECONDS = 1.0
 #: Rows (for different victims) marked "sending" in one transaction just before they go, then sent at once
 #: within the channel's rate: a crash leaves at most these to check with the provider.
 HAND_OVER_BATCH = 10
@@ -168,7 +173,7 @@ class OutboxDispatcher:
             query = select(Message).where(
                 Message.direction == "out", Message.status == "queued", col(Message.next_attempt_at) <= now,
                 col(Message.channel).in_(channels), col(Message.channel).not_in(paused), ~waiting_before,
-            ).order_by(col(Message.id)).limit(BATCH)
+            ).order_by(col(Message.id)).limit(self._claim_limit(channels))
             if not self.db.sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = list((await s.exec(query)).all())
@@ -176,6 +181,11 @@ class OutboxDispatcher:
                 row.status, row.claimed_at, row.updated_at = "claimed", now, now
                 row.attempts += 1
         return rows
+
+    def _claim_limit(self, channels: list[str]) -> int:
+        """How many rows one pass claims: about CLAIM_SECONDS of sending on the given channels."""
+        per_second = sum(self.settings.rate_limit(CHANNEL_NAMES[Channel(value)]) for value in channels)
+        return max(HAND_OVER_BATCH, min(BATCH, math.ceil(per_second * CLAIM_SECONDS)))
 
     async def _send_all(self, channel: Channel, rows: list[Message]) -> None:
         """Send a claimed batch: handed over a few at a time, different victims at once, each victim in order."""

@@ -26,7 +26,7 @@ from .flows.render import render_prompt, render_text
 from .messages import Address, Channel, InboundMessage
 from .nlp.types import Classification
 from .settings import Settings
-from .store import rows
+from .store import direct, rows
 from .store.db import Database
 from .store.tables import (
     Case,
@@ -246,7 +246,7 @@ class Conversation:
             if new_id is not None:
                 return Received(new_id, True)
             # A repeat (or a concurrent delivery of the same message, which stored it first).
-            existing = (await conn.execute(rows.MESSAGE_ID_BY_PROVIDER, {
+            existing = (await direct.run(conn, rows.MESSAGE_ID_BY_PROVIDER, {
                 "channel": row["channel"], "provider_id": row["provider_id"]})).scalar_one()
             return Received(int(existing), False)
 
@@ -292,7 +292,7 @@ class Conversation:
                         rows.MESSAGE_ID_BY_PROVIDER, {"channel": inbound.channel.value,
                                                       "provider_id": inbound.provider_id})).scalar_one()), False)
                     while True:
-                        pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
+                        pending = (await direct.run(conn, rows.PENDING_FROM, {"address": address})).all()
                         if not pending:
                             break
                         await self._process(s, _inbound(pending[0]), now)
@@ -377,7 +377,7 @@ class Conversation:
             now = self.clock.now()
             async with self.db.session() as s:
                 conn = await s.connection()
-                pending = (await conn.execute(rows.PENDING_FROM, {"address": address})).all()
+                pending = (await direct.run(conn, rows.PENDING_FROM, {"address": address})).all()
                 if not pending:
                     return False
                 msg = _inbound(pending[0])
@@ -400,10 +400,10 @@ class Conversation:
     async def _process(self, s: AsyncSession, msg: Inbound, now: datetime) -> list[int]:
         conn = await s.connection()
         # The active survey, its contact and its invitation in one query.
-        found = (await conn.execute(rows.ACTIVE_SURVEY_AT, {"address": msg.address})).first()
+        found = (await direct.run(conn, rows.ACTIVE_SURVEY_AT, {"address": msg.address})).first()
         if found is None or found.opted_out_at is not None:
             known = await self._contact_for(s, msg.address, found.contact_id if found is not None else None)
-            await conn.execute(rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
+            await direct.run(conn, rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
                                                      "contact_id": known.id if known else None, "updated_at": now})
             if known is not None and msg.channel != Channel.WEB.value:
                 await self._touch_address(s, msg.address, now)
@@ -414,7 +414,7 @@ class Conversation:
                            last_inbound_at=now, ended_at=found.ended_at)
         contact = ContactRef(id=found.contact_id, language=found.language, opted_out_at=None)
         invitation = InvitationRef(found.touchpoint, found.invitation_status) if found.invitation_id else None
-        await conn.execute(rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
+        await direct.run(conn, rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
                                                  "contact_id": contact.id, "session_id": survey.id, "updated_at": now})
         if msg.channel != Channel.WEB.value:
             await self._touch_address(s, msg.address, now)
@@ -675,7 +675,7 @@ class Conversation:
             await s.flush()
         conn = await s.connection()
         if invitation is None and survey.invitation_id is not None:
-            found = (await conn.execute(rows.INVITATION_FACTS, {"invitation_id": survey.invitation_id})).first()
+            found = (await direct.run(conn, rows.INVITATION_FACTS, {"invitation_id": survey.invitation_id})).first()
             invitation = InvitationRef(found.touchpoint, found.status) if found is not None else None
         touchpoint = invitation.touchpoint if invitation is not None else None
         invitation_status: str | None = None
@@ -705,7 +705,7 @@ class Conversation:
             elif isinstance(event, engine.OptedOut):
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):
-                await conn.execute(rows.UPDATE_CONTACT, {"contact_id": contact.id, "language": event.language,
+                await direct.run(conn, rows.UPDATE_CONTACT, {"contact_id": contact.id, "language": event.language,
                                                          "updated_at": now})
             elif isinstance(event, engine.RunEnded):
                 ended_at = now
@@ -713,7 +713,7 @@ class Conversation:
                     invitation_status = {"completed": "completed", "expired": "expired"}.get(event.status,
                                                                                             event.status)
         state = sprint.state
-        result = await conn.execute(rows.UPDATE_SURVEY_AT_VERSION, {
+        result = await direct.run(conn, rows.UPDATE_SURVEY_AT_VERSION, {
             "survey_id": survey.id, "at_version": survey.version, "state": state.to_json(), "status": state.status,
             "current_step": state.step, "language": state.language, "reminder_at": state.reminder_at,
             "expires_at": state.expires_at, "updated_at": now, "ended_at": ended_at,
@@ -724,7 +724,7 @@ class Conversation:
                 and inbound is not None and invitation.status == "sent":
             invitation_status = "started"
         if invitation_status is not None and survey.invitation_id is not None:
-            await conn.execute(rows.UPDATE_INVITATION, {"invitation_id": survey.invitation_id,
+            await direct.run(conn, rows.UPDATE_INVITATION, {"invitation_id": survey.invitation_id,
                                                         "status": invitation_status})
         if survey.channel in ONE_MESSAGE_PER_TURN and len(out) > 1:
             out = [_joined(out)]

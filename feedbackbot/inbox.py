@@ -20,7 +20,7 @@ from .flows import engine
 from .foreground import Foreground
 from .messages import Address, Channel, InboundMessage
 from .settings import Settings
-from .store import rows
+from .store import direct, rows
 from .store.db import Database
 from .store.tables import ChannelLink, Contact, ContactAddress, Invitation, Message, SurveySession
 from .workers.outbox import may_move
@@ -90,15 +90,15 @@ class Inbox:
         async with self.db.session() as s:
             conn = await s.connection()
             if self._picked_up_to is None:
-                found = (await conn.execute(rows.RECEIVED_INBOUND_AT_START, {"limit": PICK_UP_BATCH})).all()
-                self._picked_up_to = int((await conn.execute(rows.NEWEST_MESSAGE)).scalar_one() or 0)
+                found = (await direct.run(conn, rows.RECEIVED_INBOUND_AT_START, {"limit": PICK_UP_BATCH})).all()
+                self._picked_up_to = int((await direct.run(conn, rows.NEWEST_MESSAGE, {})).scalar_one() or 0)
             else:
-                found = (await conn.execute(rows.RECEIVED_INBOUND, {"after": self._picked_up_to,
+                found = (await direct.run(conn, rows.RECEIVED_INBOUND, {"after": self._picked_up_to,
                                                                     "limit": PICK_UP_BATCH})).all()
                 if len(found) == PICK_UP_BATCH:
                     self._picked_up_to = found[-1].id
                 else:  # everything up to the newest message has been looked at
-                    self._picked_up_to = int((await conn.execute(rows.NEWEST_MESSAGE)).scalar_one() or 0)
+                    self._picked_up_to = int((await direct.run(conn, rows.NEWEST_MESSAGE, {})).scalar_one() or 0)
         return sum(self.enqueue(r.id, r.address, r.text) for r in found)
 
     async def run_forever(self, stop: asyncio.Event, every: float = PICK_UP_SECONDS) -> None:

@@ -17,7 +17,7 @@ from ..clock import Clock
 from ..conversation import Conversation
 from ..messages import Address, Channel, InboundMessage, OutboundMessage, SendResult
 from ..settings import Settings
-from ..store import rows
+from ..store import direct, rows
 from ..store.db import Database
 from ..web.render import Pages
 
@@ -151,8 +151,8 @@ class WebChannel:
     async def _read_transcript(conn: AsyncConnection, address: str,
                                after: int) -> tuple[list[ChatLine], ChatSurvey | None]:
         lines = [ChatLine(r.id, r.direction, r.text, r.quick_replies, r.created_at)
-                 for r in await conn.execute(_TRANSCRIPT, {"address": address, "after": after})]
-        latest = (await conn.execute(_LATEST_SURVEY, {"address": address})).first()
+                 for r in await direct.run(conn, _TRANSCRIPT, {"address": address, "after": after})]
+        latest = (await direct.run(conn, _LATEST_SURVEY, {"address": address})).first()
         return lines, ChatSurvey(latest.status, latest.language) if latest is not None else None
 
     async def page(self, request: web.Request) -> web.StreamResponse:

@@ -1,7 +1,8 @@
 """Lean SQLAlchemy Core for the reply path: statements built once with bound parameters, executed with plain dicts.
 
 Building a Core statement (and its cache key) costs more than running it on SQLite, so the reply path's
-statements are made once here and executed with parameters: ``await conn.execute(statement, {...})``.
+statements are made once here and executed with parameters: ``await direct.run(conn, statement, {...})``
+(on SQLite, ``direct`` runs them without SQLAlchemy's per-execution machinery).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
+from . import direct
 from .tables import Answer, Contact, FeedbackItem, Invitation, Message, SurveySession
 
 
@@ -84,7 +86,7 @@ async def insert_returning_id(conn: AsyncConnection, target: Table, row: SQLMode
     if statement is None:
         statement = _INSERTS[target.name] = target.insert().returning(target.c.id)
     params = row if isinstance(row, dict) else values(row)
-    return int((await conn.execute(statement, params)).scalar_one())
+    return int((await direct.run(conn, statement, params)).scalar_one())
 
 
 async def insert_unless_duplicate(conn: AsyncConnection, target: Table, row: SQLModel | dict[str, Any],
@@ -96,5 +98,5 @@ async def insert_unless_duplicate(conn: AsyncConnection, target: Table, row: SQL
         insert = sqlite.insert(target) if conn.dialect.name == "sqlite" else postgresql.insert(target)
         statement = _INSERTS_UNLESS_DUPLICATE[key] = (
             insert.on_conflict_do_nothing(index_elements=list(unique)).returning(target.c.id))
-    found = (await conn.execute(statement, row if isinstance(row, dict) else values(row))).scalar_one_or_none()
+    found = (await direct.run(conn, statement, row if isinstance(row, dict) else values(row))).scalar_one_or_none()
     return int(found) if found is not None else None

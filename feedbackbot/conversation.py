@@ -404,7 +404,8 @@ class Conversation:
         if found is None or found.opted_out_at is not None:
             known = await self._contact_for(s, msg.address, found.contact_id if found is not None else None)
             await direct.run(conn, rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
-                                                     "contact_id": known.id if known else None, "updated_at": now})
+                                                         "contact_id": known.id if known else None,
+                                                         "updated_at": now})
             if known is not None and msg.channel != Channel.WEB.value:
                 await self._touch_address(s, msg.address, now)
             return await self._outside_survey(s, msg, known, now)
@@ -415,7 +416,8 @@ class Conversation:
         contact = ContactRef(id=found.contact_id, language=found.language, opted_out_at=None)
         invitation = InvitationRef(found.touchpoint, found.invitation_status) if found.invitation_id else None
         await direct.run(conn, rows.UPDATE_MESSAGE, {"message_id": msg.id, "status": "processed",
-                                                 "contact_id": contact.id, "session_id": survey.id, "updated_at": now})
+                                                     "contact_id": contact.id, "session_id": survey.id,
+                                                     "updated_at": now})
         if msg.channel != Channel.WEB.value:
             await self._touch_address(s, msg.address, now)
         flow = await self.flows.get(s, survey.flow_id, survey.flow_version)
@@ -706,7 +708,7 @@ class Conversation:
                 await self._opt_out(s, contact, survey.channel, now, except_session=survey.id)
             elif isinstance(event, engine.LanguageChanged):
                 await direct.run(conn, rows.UPDATE_CONTACT, {"contact_id": contact.id, "language": event.language,
-                                                         "updated_at": now})
+                                                             "updated_at": now})
             elif isinstance(event, engine.RunEnded):
                 ended_at = now
                 if invitation is not None:
@@ -725,7 +727,7 @@ class Conversation:
             invitation_status = "started"
         if invitation_status is not None and survey.invitation_id is not None:
             await direct.run(conn, rows.UPDATE_INVITATION, {"invitation_id": survey.invitation_id,
-                                                        "status": invitation_status})
+                                                            "status": invitation_status})
         if survey.channel in ONE_MESSAGE_PER_TURN and len(out) > 1:
             out = [_joined(out)]
         made = [await rows.insert_returning_id(conn, rows.MESSAGES, row) for row in out]

@@ -94,7 +94,7 @@ class Inbox:
                 self._picked_up_to = int((await direct.run(conn, rows.NEWEST_MESSAGE, {})).scalar_one() or 0)
             else:
                 found = (await direct.run(conn, rows.RECEIVED_INBOUND, {"after": self._picked_up_to,
-                                                                    "limit": PICK_UP_BATCH})).all()
+                                                                        "limit": PICK_UP_BATCH})).all()
                 if len(found) == PICK_UP_BATCH:
                     self._picked_up_to = found[-1].id
                 else:  # everything up to the newest message has been looked at

@@ -195,6 +195,11 @@ def _convert(name: str, raw: str, current: Any) -> Any:
         return tuple(pairs)
     if name == "sensitive_flags":
         return tuple(sorted({f.strip().lower() for f in raw.split(",") if f.strip()}))
+    if name == "classifier_niceness":
+        niceness = int(raw) if raw.strip().isdigit() else -1
+        if not 0 <= niceness <= 19:
+            raise SettingsError(f"{PREFIX}CLASSIFIER_NICENESS must be a whole number from 0 to 19, got {raw!r}")
+        return niceness
     if isinstance(current, bool):
         return _parse_bool(name.upper(), raw)
     if isinstance(current, int):

@@ -8,8 +8,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import pytest
+
 from feedbackbot.nlp import KeywordClassifier
 from feedbackbot.nlp.types import Classification
+from feedbackbot.settings import SettingsError, load_settings
 from feedbackbot.workers.classification import BATCH, ClassifierService
 
 
@@ -106,3 +109,10 @@ async def test_the_classifier_process_runs_at_lower_priority_and_ends_when_its_s
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the classifier process outlived its server")
+
+
+def test_a_classifier_niceness_outside_0_to_19_is_refused_naming_the_variable() -> None:
+    assert load_settings({"FEEDBACKBOT_CLASSIFIER_NICENESS": "19"}).classifier_niceness == 19
+    for raw in ("-5", "20", "low"):
+        with pytest.raises(SettingsError, match="FEEDBACKBOT_CLASSIFIER_NICENESS must be a whole number from 0 to 19"):
+            load_settings({"FEEDBACKBOT_CLASSIFIER_NICENESS": raw})

@@ -15,11 +15,13 @@ from feedbackbot.nlp.data import Example
 from feedbackbot.nlp.folds import OutOfFold
 from feedbackbot.nlp.lexical import GROUPS as LEXICAL_GROUPS
 from feedbackbot.nlp.lexical import LexicalHeads
-from feedbackbot.nlp.model import Thresholds, urgent_scores
+from feedbackbot.nlp.model import URGENT_SCORES, Thresholds, urgent_scores
+from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.4"
-URGENT_RECALL_GOAL = 0.97
+MODEL_SERIES = "minilm-heads-2026.11.5"
+URGENT_PRECISION_GOAL = 0.75
+PRECISION_SLACK = 0.02
 RISK_RECALL_GOAL = 0.93
 _GRID = [round(float(x), 2) for x in np.arange(0.02, 0.951, 0.01)]
 _BLENDS = [round(float(x), 1) for x in np.arange(0.0, 0.71, 0.1)]
@@ -90,10 +92,63 @@ def choose_blend(encoder_p: np.ndarray, lexical_p: np.ndarray, gold: np.ndarray,
     return max(_BLENDS, key=lambda a: (round(scores[a], 6), -a))
 
 
+def precision_cutoff(scores: np.ndarray, gold: np.ndarray, goal: float) -> float:
+    """The cut-off with the highest recall whose precision reaches ``goal`` (ties: the higher cut-off).
+
+    When no cut-off reaches ``goal``, the one with the best F2 (as ``risk_cutoff`` falls back).
+    """
+    if not np.any(gold):
+        return 0.5
+    flags, tp = _counts(scores, gold)
+    grid = np.array(_GRID)
+    return float(grid[_pick(flags, tp, int(np.sum(gold)), grid, goal)])
+
+
+def _counts(scores: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each cut-off of the grid: (replies flagged, urgent replies flagged)."""
+    flagged = scores[None, :] >= np.array(_GRID)[:, None]
+    return flagged.sum(axis=1).astype(np.int64), (flagged & gold[None, :]).sum(axis=1).astype(np.int64)
+
+
+def _pick(flags: np.ndarray, tp: np.ndarray, total: int, tiebreak: np.ndarray, goal: float) -> tuple[int, ...]:
+    """Index of the candidate with the most urgent replies found at precision >= ``goal`` (ties: the
+    highest ``tiebreak``, i.e. the highest cut-offs); with none reaching ``goal``, the best F2."""
+    recall = tp / max(1, total)
+    precision = np.where(flags > 0, tp / np.maximum(flags, 1), 1.0)
+    ok = precision >= goal
+    if ok.any():
+        main = np.where(ok, tp, -1).astype(np.float64)
+    else:
+        main = 5 * precision * recall / np.maximum(4 * precision + recall, 1e-12)
+    best = main == main.max()
+    index = np.unravel_index(int(np.argmax(np.where(best, tiebreak, -np.inf))), main.shape)
+    return tuple(int(i) for i in index)
+
+
+def joint_cutoffs(scores: np.ndarray, gold: np.ndarray, english: np.ndarray, goal: float) -> tuple[float, float]:
+    """(English, other-language) cut-offs with the highest recall over all replies at precision >= ``goal``.
+
+    The precision floor is on all replies together, so the two cut-offs share it: a language
+    group whose scores separate urgent replies less well gets a cut-off that costs no more false
+    alarms per urgent reply found than the other's. Ties go to the higher cut-offs (fewer flags).
+    When only one group is present both cut-offs are that group's; when no pair reaches
+    ``goal``, the pair with the best F2.
+    """
+    if english.all() or not english.any():
+        cut = precision_cutoff(scores, gold, goal)
+        return cut, cut
+    n_en, tp_en = _counts(scores[english], gold[english])
+    n_ot, tp_ot = _counts(scores[~english], gold[~english])
+    grid = np.array(_GRID)
+    i, j = _pick(n_en[:, None] + n_ot[None, :], tp_en[:, None] + tp_ot[None, :], int(np.sum(gold)),
+                 grid[:, None] + grid[None, :], goal)
+    return float(grid[i]), float(grid[j])
+
+
 @dataclass(frozen=True)
 class RiskRule:
     """How urgent is decided: which score (``Thresholds.urgent_score``) and whether English and other
-    languages get cut-offs of their own."""
+    languages get cut-offs of their own (chosen together, under one precision floor)."""
 
     score: str
     per_language: bool
@@ -104,8 +159,9 @@ class RiskRule:
         return f"{self.score}, {'per language group' if self.per_language else 'one cut-off'}"
 
 
-URGENT_RULES = (RiskRule("risk", False), RiskRule("risk", True),
-                RiskRule("categories", False), RiskRule("categories", True))
+# Simplest first: a later rule must find more urgent replies on the halves to be chosen.
+URGENT_RULES = (RiskRule("risk", False), RiskRule("categories", False), RiskRule("mean", False),
+                RiskRule("risk", True), RiskRule("categories", True), RiskRule("mean", True))
 
 
 def _halvings(n: int, rounds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -121,20 +177,39 @@ def _rule_cutoffs(score: np.ndarray, gold: np.ndarray, english: np.ndarray, per_
                   goal: float) -> tuple[float, float]:
     """(English cut-off, other-language cut-off) for one rule on these replies."""
     if not per_language:
-        cut = risk_cutoff(score, gold, goal)
+        cut = precision_cutoff(score, gold, goal)
         return cut, cut
-    return risk_cutoff(score[english], gold[english], goal), risk_cutoff(score[~english], gold[~english], goal)
+    return joint_cutoffs(score, gold, english, goal)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One urgent rule on the halves (means): the model alone, and with the safety net raising."""
+
+    recall: float
+    precision: float
+    recall_other: float
+    precision_other: float
+    recall_with_net: float
+    precision_with_net: float
+
+    def to_json(self) -> dict[str, float]:
+        """Rounded for the weights' JSON."""
+        return {k: round(v, 4) for k, v in self.__dict__.items()}
 
 
 def compare_rules(
-    scores: dict[str, np.ndarray], gold: np.ndarray, english: np.ndarray, goal: float, rounds: int = 50, seed: int = 0
-) -> dict[RiskRule, tuple[float, float, float]]:
-    """Each urgent rule's (recall, precision, F2), model alone, tuned on one half and scored on the other.
+    scores: dict[str, np.ndarray], gold: np.ndarray, english: np.ndarray, net_urgent: np.ndarray, goal: float,
+    rounds: int = 25, seed: int = 0,
+) -> dict[RiskRule, RuleResult]:
+    """Each urgent rule tuned on one half of the out-of-fold replies and scored on the other.
 
-    The mean over ``rounds`` random halvings (both ways round): how well a cut-off chosen on
-    about 1,150 replies carries over to 1,150 it was not chosen on.
+    Means over ``rounds`` random halvings (both ways round) of recall and precision, for the
+    model alone, for the non-English replies alone, and with the safety net (``net_urgent``:
+    the net alone raises the reply to urgent) — the last is optimistic, since the net's rules
+    were written while reading these training replies.
     """
-    out: dict[RiskRule, tuple[float, float, float]] = {}
+    out: dict[RiskRule, RuleResult] = {}
     halves = _halvings(len(gold), rounds, seed)
     for rule in URGENT_RULES:
         s = scores[rule.score]
@@ -143,10 +218,33 @@ def compare_rules(
             cut_en, cut_other = _rule_cutoffs(s[tune], gold[tune], english[tune], rule.per_language, goal)
             pred = np.where(english[test], s[test] >= cut_en, s[test] >= cut_other)
             p, r = _detect(pred, gold[test])
-            got.append((r, p, 5 * p * r / (4 * p + r) if p + r else 0.0))
-        mean = np.mean(np.array(got), axis=0)
-        out[rule] = (float(mean[0]), float(mean[1]), float(mean[2]))
+            other = ~english[test]
+            po, ro = _detect(pred[other], gold[test][other])
+            pn, rn = _detect(pred | net_urgent[test], gold[test])
+            got.append((r, p, ro, po, rn, pn))
+        out[rule] = RuleResult(*(float(x) for x in np.mean(np.array(got), axis=0)))
     return out
+
+
+def choose_rule(compared: dict[RiskRule, RuleResult], goal: float) -> RiskRule:
+    """The rule that finds the most urgent replies on the halves, among those whose precision there
+    stays within ``PRECISION_SLACK`` of ``goal`` (a rule that overfits its cut-offs falls short of it);
+    ties (to 0.001) go to the earlier, simpler rule. If none holds its precision: the most precise."""
+    rules = list(compared)
+    holding = [r for r in rules if compared[r].precision >= goal - PRECISION_SLACK]
+    if not holding:
+        return max(rules, key=lambda r: round(compared[r].precision, 3))
+    best = max(round(compared[r].recall, 3) for r in holding)
+    return next(r for r in holding if round(compared[r].recall, 3) == best)
+
+
+def net_raises_to_urgent(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+    """Whether the safety net alone would make each reply urgent."""
+    out = []
+    for text, language in zip(texts, languages, strict=True):
+        level, _ = apply_safety_net("none", (), scan(text, language=language))
+        out.append(level == "urgent")
+    return np.array(out, dtype=bool)
 
 
 def decide_from_oof(
@@ -156,12 +254,13 @@ def decide_from_oof(
 
     - Lexical share per group: ``choose_blend`` (halvings of the out-of-fold replies).
     - Themes, requests, risk categories: each label's best-F1 cut-off over all out-of-fold replies.
-    - Urgent: the rule of ``URGENT_RULES`` with the best F2 across halvings (``compare_rules``), its
-      cut-off(s) then set on all out-of-fold replies: the highest at which the model alone finds
-      ``URGENT_RECALL_GOAL`` of urgent replies.
+    - Urgent: the rule of ``URGENT_RULES`` chosen by ``choose_rule`` on halvings (``compare_rules``),
+      its cut-off(s) then set on all out-of-fold replies: the most urgent replies found by the
+      model alone at precision >= ``URGENT_PRECISION_GOAL`` (a margin above the 0.70 floor).
     - Safeguarding (any risk): the highest cut-off on P(safeguarding) + P(urgent) that finds
       ``RISK_RECALL_GOAL`` of replies at any risk, for English and for other languages.
-    The safety net takes no part (its rules were written from training replies).
+    The safety net takes no part in any choice (its rules were written from training replies, so
+    its recall on them is optimistic); its effect is only recorded.
     """
     tax = load_taxonomy()
     gold = {
@@ -173,14 +272,19 @@ def decide_from_oof(
     log(f"lexical share chosen out of fold: {blend}")
     mixed = {g: (1.0 - blend[g]) * getattr(oof.encoder, g) + blend[g] * oof.lexical[g] for g in LEXICAL_GROUPS}
     level = np.array([risk_rank(e.risk) for e in examples])
+    urgent = level >= 2
     english = np.array([lang == "en" for lang in languages])
-    scores = {kind: urgent_scores(oof.encoder, tax, kind) for kind in ("risk", "categories")}
-    compared = compare_rules(scores, level >= 2, english, URGENT_RECALL_GOAL)
-    for rule, (r, p, f2) in compared.items():
-        log(f"urgent rule {rule.name}: recall {r:.3f}, precision {p:.3f}, F2 {f2:.3f} (out-of-fold halves)")
-    rule = max(URGENT_RULES, key=lambda x: round(compared[x][2], 6))
-    urgent_en, urgent_other = _rule_cutoffs(scores[rule.score], level >= 2, english, rule.per_language,
-                                            URGENT_RECALL_GOAL)
+    net = net_raises_to_urgent([e.text for e in examples], languages)
+    scores = {kind: urgent_scores(oof.encoder, tax, kind) for kind in URGENT_SCORES}
+    goal = URGENT_PRECISION_GOAL
+    compared = compare_rules(scores, urgent, english, net, goal)
+    for rule, res in compared.items():
+        log(f"urgent rule {rule.name}: model alone recall {res.recall:.3f}, precision {res.precision:.3f} "
+            f"(other languages {res.recall_other:.3f} / {res.precision_other:.3f}); with the net "
+            f"{res.recall_with_net:.3f} / {res.precision_with_net:.3f} (out-of-fold halves)")
+    rule = choose_rule(compared, goal)
+    urgent_en, urgent_other = _rule_cutoffs(scores[rule.score], urgent, english, rule.per_language, goal)
+    pred = np.where(english, scores[rule.score] >= urgent_en, scores[rule.score] >= urgent_other)
     any_p = oof.encoder.risk[:, 1] + oof.encoder.risk[:, 2]
     thresholds = Thresholds(
         themes=per_label_cutoffs(mixed["themes"], gold["themes"]),
@@ -192,15 +296,27 @@ def decide_from_oof(
         safeguarding_other=risk_cutoff(any_p[~english], level[~english] >= 1, RISK_RECALL_GOAL),
         urgent_score=rule.score,
     )
+
+    def figures(keep: np.ndarray) -> dict[str, float]:
+        p, r = _detect(pred[keep], urgent[keep])
+        pn, rn = _detect((pred | net)[keep], urgent[keep])
+        return {"recall": round(r, 4), "precision": round(p, 4), "recall_with_net": round(rn, 4),
+                "precision_with_net": round(pn, 4)}
+
+    at_cutoffs = {"all": figures(np.ones(len(urgent), dtype=bool)), "en": figures(english), "other": figures(~english)}
     log(f"urgent: {rule.name}, cut-offs {urgent_en} (English) / {urgent_other} (other languages); "
         f"any risk: {thresholds.safeguarding} / {thresholds.safeguarding_other}")
+    for group, f in at_cutoffs.items():
+        log(f"urgent out of fold ({group}): model alone recall {f['recall']:.3f}, precision {f['precision']:.3f}; "
+            f"with the net {f['recall_with_net']:.3f} / {f['precision_with_net']:.3f} (optimistic)")
     record = {
         "replies": len(examples),
-        "urgent": int(np.sum(level >= 2)),
+        "urgent": int(np.sum(urgent)),
         "any_risk": int(np.sum(level >= 1)),
+        "urgent_precision_goal": goal,
         "urgent_rule": {"score": rule.score, "per_language": rule.per_language},
-        "urgent_rules_compared": {x.name: {"recall": round(v[0], 4), "precision": round(v[1], 4),
-                                           "f2": round(v[2], 4)} for x, v in compared.items()},
+        "urgent_rules_compared": {x.name: v.to_json() for x, v in compared.items()},
+        "urgent_at_cutoffs": at_cutoffs,
     }
     return Decisions(thresholds, blend, record)
 

@@ -27,7 +27,7 @@ URGENT_CATEGORIES = ("immediate_danger", "self_harm")
 SAFEGUARDING_CATEGORIES = ("ongoing_abuse", "child_or_vulnerable_at_risk")
 
 FloatArray = npt.NDArray[np.float32]
-URGENT_SCORES = ("risk", "categories")
+URGENT_SCORES = ("risk", "categories", "mean")
 
 
 def packaged_weights_dir() -> Path:
@@ -44,7 +44,8 @@ class Thresholds:
 
     ``urgent_score`` names the score the urgent cut-offs apply to: ``"risk"``, P(urgent) from the
     risk-level head (the 2026.11.1 weights), or ``"categories"``, the larger of P(immediate_danger)
-    and P(self_harm) from the risk-category head (the two categories that make a reply urgent).
+    and P(self_harm) from the risk-category head (the two categories that make a reply urgent), or
+    ``"mean"``, the average of those two scores.
     """
 
     themes: tuple[float, ...]
@@ -148,9 +149,12 @@ def urgent_scores(p: Probabilities, tax: Taxonomy, kind: str) -> FloatArray:
     """Each row's urgent score of ``kind`` (see ``Thresholds.urgent_score``)."""
     if kind == "risk":
         return p.risk[:, tax.risk_levels.index("urgent")]
-    if kind == "categories":
+    if kind in ("categories", "mean"):
         cols = [tax.risk_categories.index(c) for c in URGENT_CATEGORIES]
-        return np.asarray(p.risk_categories[:, cols].max(axis=1), dtype=np.float32)
+        cat = np.asarray(p.risk_categories[:, cols].max(axis=1), dtype=np.float32)
+        if kind == "categories":
+            return cat
+        return np.asarray((p.risk[:, tax.risk_levels.index("urgent")] + cat) / 2.0, dtype=np.float32)
     raise ValueError(f"unknown urgent score {kind!r}: expected one of {', '.join(URGENT_SCORES)}")
 
 
@@ -179,10 +183,9 @@ def decide(p: Probabilities, i: int, th: Thresholds, tax: Taxonomy, english: boo
     pr_level = dict(zip(tax.risk_levels, p.risk[i], strict=True))
     urgent_cut, any_cut = (th.urgent, th.safeguarding) if english else (th.urgent_other, th.safeguarding_other)
     cat_p = dict(zip(tax.risk_categories, p.risk_categories[i], strict=True))
-    if th.urgent_score == "categories":
-        urgent_p = max(cat_p[c] for c in URGENT_CATEGORIES)
-    else:
-        urgent_p = pr_level["urgent"]
+    row = Probabilities(p.themes[i : i + 1], p.sentiment[i : i + 1], p.risk[i : i + 1],
+                        p.risk_categories[i : i + 1], p.requests[i : i + 1])
+    urgent_p = float(urgent_scores(row, tax, th.urgent_score)[0])
     if urgent_p >= urgent_cut:
         risk = "urgent"
     elif pr_level["urgent"] + pr_level["safeguarding"] >= any_cut:

@@ -15,7 +15,8 @@ from feedbackbot.nlp.data import Example
 from feedbackbot.nlp.folds import OutOfFold
 from feedbackbot.nlp.lexical import GROUPS as LEXICAL_GROUPS
 from feedbackbot.nlp.lexical import LexicalHeads
-from feedbackbot.nlp.model import URGENT_SCORES, Thresholds, urgent_scores
+from feedbackbot.nlp.model import URGENT_SCORES, Thresholds, any_risk_scores, urgent_scores
+from feedbackbot.nlp.riskhead import out_of_fold_risk
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
@@ -152,16 +153,20 @@ class RiskRule:
 
     score: str
     per_language: bool
+    lexical: float = 0.0
 
     @property
     def name(self) -> str:
         """A short label for the printed comparison."""
-        return f"{self.score}, {'per language group' if self.per_language else 'one cut-off'}"
+        lexical = f" + {self.lexical} lexical" if self.lexical else ""
+        return f"{self.score}{lexical}, {'per language group' if self.per_language else 'one cut-off'}"
 
 
-# Simplest first: a later rule must find more urgent replies on the halves to be chosen.
-URGENT_RULES = (RiskRule("risk", False), RiskRule("categories", False), RiskRule("mean", False),
-                RiskRule("risk", True), RiskRule("categories", True), RiskRule("mean", True))
+LEXICAL_SHARES = (0.0, 0.2, 0.4, 0.6)
+# Simplest first: a later rule must find clearly more urgent replies on the halves to be chosen.
+URGENT_RULES = tuple(RiskRule(score, per_language, share) for share in LEXICAL_SHARES
+                     for per_language in (False, True) for score in ("risk", "categories", "mean"))
+RECALL_TIE = 0.005
 
 
 def _halvings(n: int, rounds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -212,7 +217,8 @@ def compare_rules(
     out: dict[RiskRule, RuleResult] = {}
     halves = _halvings(len(gold), rounds, seed)
     for rule in URGENT_RULES:
-        s = scores[rule.score]
+        s = scores[rule.score] if not rule.lexical else (
+            (1.0 - rule.lexical) * scores[rule.score] + rule.lexical * scores["lexical"])
         got = []
         for tune, test in halves:
             cut_en, cut_other = _rule_cutoffs(s[tune], gold[tune], english[tune], rule.per_language, goal)
@@ -228,14 +234,40 @@ def compare_rules(
 
 def choose_rule(compared: dict[RiskRule, RuleResult], goal: float) -> RiskRule:
     """The rule that finds the most urgent replies on the halves, among those whose precision there
-    stays within ``PRECISION_SLACK`` of ``goal`` (a rule that overfits its cut-offs falls short of it);
-    ties (to 0.001) go to the earlier, simpler rule. If none holds its precision: the most precise."""
+    stays within ``PRECISION_SLACK`` of ``goal`` (a rule that overfits its cut-offs falls short of it).
+    Rules within ``RECALL_TIE`` of the best recall count as tied (differences that small are noise
+    on a few hundred urgent replies) and the earliest, simplest of them is taken. If none holds its
+    precision: the most precise."""
     rules = list(compared)
     holding = [r for r in rules if compared[r].precision >= goal - PRECISION_SLACK]
     if not holding:
         return max(rules, key=lambda r: round(compared[r].precision, 3))
-    best = max(round(compared[r].recall, 3) for r in holding)
-    return next(r for r in holding if round(compared[r].recall, 3) == best)
+    best = max(compared[r].recall for r in holding)
+    return next(r for r in holding if compared[r].recall >= best - RECALL_TIE)
+
+
+def choose_any_share(base: np.ndarray, lexical: np.ndarray, gold: np.ndarray, english: np.ndarray,
+                     rounds: int = 25, seed: int = 0) -> tuple[float, dict[float, float]]:
+    """The lexical risk head's share in the any-risk score, and each share's F2 on the halves.
+
+    For each share, per-language-group cut-offs at ``RISK_RECALL_GOAL`` recall are set on one half
+    and F2 is scored on the other; shares within ``RECALL_TIE`` of the best F2 count as tied and
+    the smallest of them is taken.
+    """
+    halves = _halvings(len(gold), rounds, seed)
+    f2: dict[float, float] = {}
+    for share in LEXICAL_SHARES:
+        s = (1.0 - share) * base + share * lexical
+        got = []
+        for tune, test in halves:
+            en_t, en_s = english[tune], english[test]
+            cut_en = risk_cutoff(s[tune][en_t], gold[tune][en_t], RISK_RECALL_GOAL)
+            cut_other = risk_cutoff(s[tune][~en_t], gold[tune][~en_t], RISK_RECALL_GOAL)
+            p, r = _detect(np.where(en_s, s[test] >= cut_en, s[test] >= cut_other), gold[test])
+            got.append(5 * p * r / (4 * p + r) if p + r else 0.0)
+        f2[share] = float(np.mean(got))
+    best = max(f2.values())
+    return next(x for x in LEXICAL_SHARES if f2[x] >= best - RECALL_TIE), f2
 
 
 def net_raises_to_urgent(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
@@ -254,11 +286,14 @@ def decide_from_oof(
 
     - Lexical share per group: ``choose_blend`` (halvings of the out-of-fold replies).
     - Themes, requests, risk categories: each label's best-F1 cut-off over all out-of-fold replies.
-    - Urgent: the rule of ``URGENT_RULES`` chosen by ``choose_rule`` on halvings (``compare_rules``),
-      its cut-off(s) then set on all out-of-fold replies: the most urgent replies found by the
-      model alone at precision >= ``URGENT_PRECISION_GOAL`` (a margin above the 0.70 floor).
-    - Safeguarding (any risk): the highest cut-off on P(safeguarding) + P(urgent) that finds
-      ``RISK_RECALL_GOAL`` of replies at any risk, for English and for other languages.
+    - Urgent: the rule of ``URGENT_RULES`` (score, lexical risk head's share, one cut-off or one per
+      language group) chosen by ``choose_rule`` on halvings (``compare_rules``), its cut-off(s) then
+      set on all out-of-fold replies: the most urgent replies found by the model alone at precision
+      >= ``URGENT_PRECISION_GOAL`` (a margin above the 0.70 floor). The lexical risk head's
+      out-of-fold scores come from refitting it on the folds (``riskhead.out_of_fold_risk``).
+    - Safeguarding (any risk): the lexical share of the any-risk score (``choose_any_share``), then
+      the highest cut-off that finds ``RISK_RECALL_GOAL`` of replies at any risk, for English and
+      for other languages.
     The safety net takes no part in any choice (its rules were written from training replies, so
     its recall on them is optimistic); its effect is only recorded.
     """
@@ -275,7 +310,9 @@ def decide_from_oof(
     urgent = level >= 2
     english = np.array([lang == "en" for lang in languages])
     net = net_raises_to_urgent([e.text for e in examples], languages)
+    lexical_risk = out_of_fold_risk(examples, languages, [int(f) for f in oof.fold])
     scores = {kind: urgent_scores(oof.encoder, tax, kind) for kind in URGENT_SCORES}
+    scores["lexical"] = lexical_risk[:, 0]
     goal = URGENT_PRECISION_GOAL
     compared = compare_rules(scores, urgent, english, net, goal)
     for rule, res in compared.items():
@@ -283,9 +320,13 @@ def decide_from_oof(
             f"(other languages {res.recall_other:.3f} / {res.precision_other:.3f}); with the net "
             f"{res.recall_with_net:.3f} / {res.precision_with_net:.3f} (out-of-fold halves)")
     rule = choose_rule(compared, goal)
-    urgent_en, urgent_other = _rule_cutoffs(scores[rule.score], urgent, english, rule.per_language, goal)
-    pred = np.where(english, scores[rule.score] >= urgent_en, scores[rule.score] >= urgent_other)
-    any_p = oof.encoder.risk[:, 1] + oof.encoder.risk[:, 2]
+    chosen = (1.0 - rule.lexical) * scores[rule.score] + rule.lexical * scores["lexical"]
+    urgent_en, urgent_other = _rule_cutoffs(chosen, urgent, english, rule.per_language, goal)
+    pred = np.where(english, chosen >= urgent_en, chosen >= urgent_other)
+    any_share, any_f2 = choose_any_share(any_risk_scores(oof.encoder, tax), lexical_risk[:, 1], level >= 1, english)
+    log("any-risk score, lexical share: " + ", ".join(f"{k} F2 {v:.3f}" for k, v in any_f2.items())
+        + f" (out-of-fold halves): {any_share}")
+    any_p = (1.0 - any_share) * any_risk_scores(oof.encoder, tax) + any_share * lexical_risk[:, 1]
     thresholds = Thresholds(
         themes=per_label_cutoffs(mixed["themes"], gold["themes"]),
         risk_categories=per_label_cutoffs(oof.encoder.risk_categories, gold["risk_categories"]),
@@ -295,6 +336,8 @@ def decide_from_oof(
         urgent_other=urgent_other,
         safeguarding_other=risk_cutoff(any_p[~english], level[~english] >= 1, RISK_RECALL_GOAL),
         urgent_score=rule.score,
+        urgent_lexical=rule.lexical,
+        any_lexical=any_share,
     )
 
     def figures(keep: np.ndarray) -> dict[str, float]:
@@ -314,23 +357,29 @@ def decide_from_oof(
         "urgent": int(np.sum(urgent)),
         "any_risk": int(np.sum(level >= 1)),
         "urgent_precision_goal": goal,
-        "urgent_rule": {"score": rule.score, "per_language": rule.per_language},
+        "urgent_rule": {"score": rule.score, "per_language": rule.per_language, "lexical": rule.lexical},
+        "any_risk_lexical_f2": {str(k): round(v, 4) for k, v in any_f2.items()},
         "urgent_rules_compared": {x.name: v.to_json() for x, v in compared.items()},
         "urgent_at_cutoffs": at_cutoffs,
     }
     return Decisions(thresholds, blend, record)
 
 
-def weights_version(tensors: dict[str, np.ndarray], thresholds: Thresholds, lexical: LexicalHeads | None = None) -> str:
+def weights_version(tensors: dict[str, np.ndarray], thresholds: Thresholds, lexical: LexicalHeads | None = None,
+                    risk_lexical: LexicalHeads | None = None) -> str:
     """``minilm-heads-<series>+<first 10 hex of SHA-256 over the tensors, lexical heads and cut-offs>``."""
     h = hashlib.sha256()
     arrays = dict(tensors)
     if lexical is not None:
         arrays.update({f"lexical.{k}": v for k, v in lexical.tensors().items()})
+    if risk_lexical is not None:
+        arrays.update({f"risk_lexical.{k}": v for k, v in risk_lexical.tensors().items()})
     for name in sorted(arrays):
         h.update(name.encode())
         h.update(np.ascontiguousarray(arrays[name], dtype=np.float32).tobytes())
     if lexical is not None:
         h.update(json.dumps([lexical.words_vocab, lexical.chars_vocab, lexical.blend], sort_keys=True).encode())
+    if risk_lexical is not None:
+        h.update(json.dumps([risk_lexical.words_vocab, risk_lexical.chars_vocab], sort_keys=True).encode())
     h.update(json.dumps(thresholds.to_json(), sort_keys=True).encode())
     return f"{MODEL_SERIES}+{h.hexdigest()[:10]}"

@@ -77,6 +77,11 @@ class LexicalHeads:
     intercept: dict[str, FloatArray]
     blend: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The label groups these heads score (``GROUPS`` for themes and requests)."""
+        return tuple(self.coef)
+
     def __post_init__(self) -> None:
         n_words = len(self.words_vocab)
         self._index = ({t: i for i, t in enumerate(self.words_vocab)},
@@ -107,7 +112,7 @@ class LexicalHeads:
         labels: dict[str, Sequence[str]],
         seed: int = 0,
     ) -> LexicalHeads:
-        """Fit the vocabularies and one balanced logistic regression (C = 10) per label of each group."""
+        """Fit the vocabularies and one balanced logistic regression (C = 10) per label of each group of ``labels``."""
         from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
         from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
@@ -115,7 +120,7 @@ class LexicalHeads:
         x = csr_matrix(hstack([words.fit_transform(texts), chars.fit_transform(texts)]))
         coef: dict[str, FloatArray] = {}
         intercept: dict[str, FloatArray] = {}
-        for group in GROUPS:
+        for group in labels:
             w = np.zeros((len(labels[group]), x.shape[1]), dtype=np.float32)
             b = np.zeros(len(labels[group]), dtype=np.float32)
             for j, label in enumerate(labels[group]):
@@ -140,7 +145,7 @@ class LexicalHeads:
         """Each group's per-label probabilities, one row per text (no scikit-learn needed)."""
         rows = [self._features(t) for t in texts]
         out: dict[str, FloatArray] = {}
-        for group in GROUPS:
+        for group in self.groups:
             w = self.coef[group]
             z = np.array([w[:, cols] @ vals for cols, vals in rows], dtype=np.float32).reshape(len(texts), w.shape[0])
             z += self.intercept[group]
@@ -153,39 +158,42 @@ class LexicalHeads:
         return {
             g: np.asarray((1.0 - self.blend.get(g, 0.0)) * encoder_p[g] + self.blend.get(g, 0.0) * lex[g],
                           dtype=np.float32)
-            for g in GROUPS
+            for g in self.groups
         }
 
     def tensors(self) -> dict[str, FloatArray]:
         """The arrays to save (safetensors, no pickle)."""
         out = {"words.idf": self.words_idf, "chars.idf": self.chars_idf}
-        for group in GROUPS:
+        for group in self.groups:
             out[f"{group}.coef"] = self.coef[group]
             out[f"{group}.intercept"] = self.intercept[group]
         return out
 
-    def save(self, weights_dir: Path) -> None:
-        """Write the arrays and the two vocabularies beside the encoder's weights."""
+    def save(self, weights_dir: Path, files: tuple[str, str] = (LEXICAL_WEIGHTS_FILE, LEXICAL_VOCAB_FILE)) -> None:
+        """Write the arrays and the two vocabularies beside the encoder's weights (``files``: their names)."""
         from safetensors.numpy import save_file
 
-        save_file(self.tensors(), str(weights_dir / LEXICAL_WEIGHTS_FILE))
-        (weights_dir / LEXICAL_WEIGHTS_FILE).chmod(0o644)
+        save_file(self.tensors(), str(weights_dir / files[0]))
+        (weights_dir / files[0]).chmod(0o644)
         vocab = {"words": self.words_vocab, "chars": self.chars_vocab}
-        (weights_dir / LEXICAL_VOCAB_FILE).write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
+        (weights_dir / files[1]).write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, weights_dir: Path, blend: dict[str, float]) -> LexicalHeads:
+    def load(cls, weights_dir: Path, blend: dict[str, float],
+             files: tuple[str, str] = (LEXICAL_WEIGHTS_FILE, LEXICAL_VOCAB_FILE)) -> LexicalHeads:
         """Read what ``save`` wrote; ``blend`` comes from the model's JSON."""
         from safetensors.numpy import load_file
 
-        t = load_file(str(weights_dir / LEXICAL_WEIGHTS_FILE))
-        vocab = json.loads((weights_dir / LEXICAL_VOCAB_FILE).read_text(encoding="utf-8"))
+        t = load_file(str(weights_dir / files[0]))
+        vocab = json.loads((weights_dir / files[1]).read_text(encoding="utf-8"))
+        groups = [k.removesuffix(".coef") for k in t if k.endswith(".coef")]
+        groups.sort(key=lambda g: (GROUPS.index(g) if g in GROUPS else len(GROUPS), g))
         return cls(
             list(vocab["words"]),
             list(vocab["chars"]),
             np.asarray(t["words.idf"], dtype=np.float32),
             np.asarray(t["chars.idf"], dtype=np.float32),
-            {g: np.asarray(t[f"{g}.coef"], dtype=np.float32) for g in GROUPS},
-            {g: np.asarray(t[f"{g}.intercept"], dtype=np.float32) for g in GROUPS},
-            {g: float(blend.get(g, 0.0)) for g in GROUPS},
+            {g: np.asarray(t[f"{g}.coef"], dtype=np.float32) for g in groups},
+            {g: np.asarray(t[f"{g}.intercept"], dtype=np.float32) for g in groups},
+            {g: float(blend.get(g, 0.0)) for g in groups},
         )

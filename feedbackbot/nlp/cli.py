@@ -14,6 +14,8 @@ from feedbackbot.nlp.types import Classifier
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_SPLIT = Path("data/split")
+DEFAULT_OOF = Path("data/oof")
+DEFAULT_CACHE = Path("var/train")
 BATCH_SIZE = 64
 
 
@@ -33,6 +35,19 @@ def _open_out(path: str | None) -> Iterator[IO[str]]:
     else:
         with open(path, "w", encoding="utf-8") as fh:
             yield fh
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {raw!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+
+    return parse
 
 
 def _load(args: argparse.Namespace) -> Classifier:
@@ -121,9 +136,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         corpus=Path(args.corpus),
         out_dir=Path(args.out) if args.out else None,
         split_dir=Path(args.split),
+        oof_dir=Path(args.oof_dir),
+        cache_dir=Path(args.cache_dir),
         seed=args.seed,
         epochs=args.epochs,
+        folds=args.folds,
+        threads=args.threads,
+        jobs=args.jobs,
     )
+    if args.part:
+        from feedbackbot.nlp.train import part_names, run_part
+
+        if args.part not in part_names(config):
+            print(f"train: --part must be one of {', '.join(part_names(config))}, not {args.part!r}", file=sys.stderr)
+            return 2
+        run_part(config, args.part, log=lambda msg: print(f"[{args.part}] {msg}", file=sys.stderr, flush=True))
+        return 0
     report_text, ok = train(config, log=lambda msg: print(msg, file=sys.stderr, flush=True))
     print(report_text)
     return 0 if ok else 1
@@ -162,15 +190,28 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     p = subparsers.add_parser(
         "train",
         help="reproduce the shipped weights from data/ and print held-out figures",
-        description="Split the corpus (deterministic, stratified), fine-tune the encoder's adapters and heads "
-        "with fixed seeds, tune thresholds on a validation part of the training split, write the "
-        "weights and the split ids, and print held-out figures beside the baseline.",
+        description="Split the corpus (deterministic, stratified); fine-tune the encoder's adapters and heads "
+        "with fixed seeds once per fold of the training split (each scoring the fold it left out) and once "
+        "on the whole training split; choose every cut-off on the pooled out-of-fold predictions; write the "
+        "weights and the split ids, and print held-out figures beside the baseline. Finished trainings are "
+        "cached (--oof-dir, --cache-dir) and reused while the data and recipe are unchanged.",
     )
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="labelled corpus directory (default: %(default)s)")
     p.add_argument("--split", default=str(DEFAULT_SPLIT), help="where to write the split ids (default: %(default)s)")
     p.add_argument("--out", help="weights directory (default: the package's feedbackbot/nlp/weights)")
     p.add_argument("--seed", type=int, default=20261101, help="random seed (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the shipped recipe's)")
+    p.add_argument("--folds", type=_at_least(2), default=4, help="out-of-fold trainings (default: %(default)s)")
+    p.add_argument("--threads", type=_at_least(1), default=1,
+                   help="threads per training; the weights depend on it (default: %(default)s)")
+    p.add_argument("--jobs", type=_at_least(1), default=2,
+                   help="trainings run at once, each in its own process (default: %(default)s)")
+    p.add_argument("--oof-dir", default=str(DEFAULT_OOF),
+                   help="where each fold's out-of-fold probabilities are cached (default: %(default)s)")
+    p.add_argument("--cache-dir", default=str(DEFAULT_CACHE),
+                   help="where the final fit's tensors are cached (default: %(default)s)")
+    p.add_argument("--part", metavar="PART",
+                   help="run one training only (final, fold-0, fold-1, ...) and cache it; used by train itself")
     p.set_defaults(func=_cmd_train)
 
 

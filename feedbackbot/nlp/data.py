@@ -178,3 +178,27 @@ def extend_split(
 def label_counts(examples: Iterable[Example]) -> Counter[str]:
     """How many replies carry each label."""
     return Counter(label for ex in examples for label in ex.labels())
+
+
+def assign_folds(examples: Sequence[Example], k: int) -> dict[str, int]:
+    """Deterministic, stratified k-fold assignment: reply id -> fold number (0 .. k-1).
+
+    Replies are grouped by their rarest label as in ``split_heldout`` (counts over ``examples``);
+    within a group they are ordered by the SHA-256 of their id and dealt to the folds in turn,
+    one running count across groups, so every fold gets its share of each rare label and folds
+    differ in size by at most one reply.
+    """
+    if k < 2:
+        raise ValueError(f"k-fold needs at least 2 folds, not {k}")
+    items = sorted(examples, key=lambda e: e.id)
+    counts: Counter[str] = Counter(label for ex in items for label in ex.labels())
+    strata: dict[str, list[Example]] = defaultdict(list)
+    for ex in items:
+        strata[min(ex.labels(), key=lambda lab: (counts[lab], lab))].append(ex)
+    folds: dict[str, int] = {}
+    dealt = 0
+    for key in sorted(strata):
+        for ex in sorted(strata[key], key=lambda e: (stable_hash(e.id), e.id)):
+            folds[ex.id] = dealt % k
+            dealt += 1
+    return folds

@@ -163,11 +163,97 @@ _GLOSSARY: Mapping[str, str] = {
 }
 
 
+# More everyday words per language (v2): reaching the police versus being kept informed, danger
+# now, self-harm, and the words around them. Same format as ``_GLOSSARY``.
+_MORE_GLOSSES: Mapping[str, str] = {
+    "ur": """
+        voicemail=voicemail|hold pe=on hold|line pe=on hold|number band=phone switched off|uthata nahi=does not answer
+        uthaya nahi=did not answer|chakkeya nahi=did not answer|jawab nahi aaya=no reply|email ki=emailed
+        message chhora=left a message
+        kis officer=which officer|kaun dekh raha=who is dealing with it|ab tak nahi pata=still do not know
+        kuch nahi pata=do not know anything
+        pata nahi=do not know|dasseya nahi=not told|kise ne nahi dasseya=nobody told me|suneya=heard
+        pata laggeya=found out
+        gaddi aa gayi=police came|gaadi aa gayi=police came|minute mein=within minutes|der=delay|der lagi=took long
+        thane=police station|online form=online form|website=website|crash=crashed|report karo=report it
+        maar raha=hitting|maar rahi=hitting|kutt reha=beating|peet raha=beating|gala daba=choking|bhejo=send
+        jaldi=quickly|foran=immediately|raste mein=on the way|chhupi=hiding|lukki=hiding|band hun=locked in
+        danda=stick|lathi=stick|talwar=sword|nashe=drunk|sharab=drink|aag=fire|saala=brother in law
+        goliyan=pills|thak gayi=exhausted|bardasht nahi=cannot bear it|alvida=goodbye|nehar=canal|chhaal=jump
+        instagram=instagram|account=account|ghoor*=staring|chakkar=circling|dukaan=shop|masjid=mosque
+        gurdware=gurdwara
+        rishtedar*=relatives|ghar walon=family|pressure=pressure|izzat se=with respect|hans diya=laughed|hassa=laughed
+        peshi=hearing|chutti=time off|aage kar di=postponed|tareekh badli=date changed|saboot mein=held as evidence
+        survey=survey|messages=messages|roz roz=every day|mazeed=any more|yaad aa gaya=remembered
+        naya pata=new address
+    """,
+    "pl": """
+        poczta glosowa=voicemail|poczty glosowej=voicemail|nie odbiera*=does not answer
+        nikt nie odbiera=nobody answers
+        na linii=on hold|kaz* czekac=told to wait|zgloszeni*=report|formularz*=form|strona internetowa=website
+        blad=error
+        kto prowadzi=who is dealing with it|prowadzi sprawe=handling the case|nie wiem=do not know|co dalej=what next
+        nikt nic=nobody anything|tlumaczy=explains|numer sprawy=crime number|sms*=text message|mail*=email
+        w ciagu=within|przyjechal*=came|bije=hitting|dusi*=strangling|szarpie=yanking|rzuca=throwing|pijany=drunk
+        przyslijcie=send|wyslijcie=send|blagam=begging|szybko=quickly|ukry*=hiding|schowa*=hiding|parking*=car park
+        okn*=window|pozaluj*=regret it|podpal*=set fire|sily=strength|zniknac=disappear|na zawsze=forever
+        zegnaj*=goodbye|nikt nie zauwazy=nobody will notice|aresztu=custody|areszt=custody|konta=accounts
+        siniak*=bruises|kazal=told to|mediacj*=mediation|laptop*=laptop|przesluchani*=interview|wycofac=withdraw
+        tatuaz*=tattoo|przypomnial*=remembered|alarm*=alarm|rasizm=racism
+    """,
+    "ro": """
+        casuta vocala=voicemail|casuta=voicemail|nu raspunde=does not answer|nu raspund=do not answer|mesaje=messages
+        formular*=form|online=online|telefon*=phone|am sunat=called|sun la=calling|de o saptamana=for a week
+        cine se ocupa=who is dealing with it|dosar*=case|nu stiu=do not know|explicati*=explanation|scrisoare=letter
+        au venit=came|in 10 minute=within minutes|minute=minutes|ma bate=hitting me|loveste=hitting|lovit=hit
+        pumn*=punch
+        beat=drunk|spart=smashed|ma cauta=looking for me|ascuns*=hiding|debara=cupboard|trimiteti=send|repede=quickly
+        poarta=gate|parcare=car park|foc=fire|dau foc=set fire|termin*=finish|fara mine=without me|scrisori=letters
+        putere=strength|conteaza=matters|cautiune=bail|poze=photos|conturi=accounts|tiktok=tiktok|speriat*=scared
+        interpret=interpreter|locuint*=housing|retrag=withdraw|plangere*=complaint|cicatric*=scar|accent=accent
+        amanat=postponed|tribunal*=court|proces*=trial|inchisoare=prison
+    """,
+    "bn": """
+        voicemail=voicemail|dhore na=does not answer|keu dhore na=nobody answers|ধরে না=does not answer
+        call dilam=called
+        bar bar=again and again|বারবার=again and again|থানা*=police station|অনলাইন=online|ফর্ম=form
+        janaben=let me know
+        জানায়নি=not told|কেউ জানায়নি=nobody told me|বুঝিয়ে=explained|চিঠি*=letter|বন্ধ=closed
+        kew bole nai=nobody told me
+        mongolbar=tuesday|shukrobar=friday|police chole ashlo=police came|minute=minutes|মিনিট=minutes
+        মারছে=hitting|marche=hitting|gola tipe=choking|গলা টিপে=choking|churi=knife|ছুরি=knife|পাঠান=send|pathan=send
+        তাড়াতাড়ি=quickly|taratari=quickly|লুকিয়ে=hiding|lukiye=hiding|আটকে=trapped|ইট=bricks|জানালা*=window
+        খাটের নিচে=under the bed|chhad*=roof|sesh=end|শেষ=end|ওষুধ=medicine|oshudh=medicine|eksathe=all at once
+        একসাথে=all at once|kosto=suffering|কষ্ট=suffering|জামিন*=bail|স্কুল*=school|unknown number=unknown number
+        টাকা=money|ভয় দেখা*=frightening|বৃদ্ধা=elderly|জেল*=prison|family matter=family matter|hashlo=laughed
+        ফেরত=back|jhamela=trouble|মেসেজ=messages|gari=car|notun=new
+    """,
+    "ar": """
+        مسكر=switched off|ما حدا رد=nobody answered|ما رد=no answer|ايميل*=emails|ما حدا يرد=nobody answers
+        بيرد=answers
+        byrodd=answers|ma 7ada=nobody|website=website|mobile=mobile|الموقع=website|عالانتظار=on hold
+        خبرني=told me|ما حدا خبرني=nobody told me|يشرحلي=explain to me|مين الضابط=which officer|المسؤول=in charge
+        بعرف=know|ما بعرف=do not know|شو صار=what happened|وعدني=promised me|التحقيق=the investigation
+        انسكرت=was closed
+        وصلت=arrived|خلال=within|ربع ساعة=quarter of an hour|دقايق=minutes|دقائق=minutes
+        عم يضرب=hitting|يضربني=hits me|ضربني=hit me|يكسر=smashing|ابعتوا=send|بسرعة=quickly|تحت=downstairs
+        الحين=now|هلق=now|hala2=now|بالقوة=by force|barra=outside|ydo2=knocking|3al bab=at the door|kha2fe=scared
+        ما عاد فيني=cannot go on|كمل=continue|العذاب=torment|للأبد=forever|ta3bane=exhausted|risale=letter
+        رسالة=letter
+        كفالة=bail|بكفالة=on bail|بيصوروني=filming me|رسائل=messages|للشرطة=to the police|ارقام=numbers
+        كل ليلة=every night
+        مترجم=interpreter|لهجة=dialect|السكن=housing|laptop=laptop|اسحب=withdraw|الشكوى=complaint|وقفوا=stop
+        الرسائل=messages|تذكرت=remembered|وشم=tattoo|بالسجن=in prison|مرتاحة=at ease
+    """,
+}
+
+
 @cache
 def _tables() -> dict[str, tuple[dict[str, str], list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]]:
     """Per language: whole-word glosses, stem glosses (longest first), and phrase patterns."""
     out: dict[str, tuple[dict[str, str], list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]] = {}
-    for lang, raw in _GLOSSARY.items():
+    for lang, base in _GLOSSARY.items():
+        raw = base + "\n" + _MORE_GLOSSES.get(lang, "")
         words: dict[str, str] = {}
         stems: list[tuple[str, str]] = []
         phrases: list[tuple[re.Pattern[str], str]] = []

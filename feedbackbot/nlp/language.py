@@ -72,7 +72,8 @@ _WORDS: Mapping[str, frozenset[str]] = {
         wyslalam maile odpowiedzi skarge chce chcialabym wycofuje wypiszcie tych moze tam rzeczy
         samochod drugi przypomnialam sobie corki znowu zabrali pieniadze krzyczeli mowicie dowodow
         przestepstwo kaucji ostatnio matka przyszla pracy powiedziala tabletki wszystkie chyba
-        wczoraj godzine mediacje chlopak niech przeprosi zla zly""".split()
+        wczoraj godzine mediacje chlopak niech przeprosi zla zly sasiad sąsiad siekiera siekierą klatce
+        dzwonie dzwonię czekam sily siły walczyc walczyć sadzie sądzie umieram nudow nudów linii muzyczki""".split()
     ),
     "ro": frozenset(
         """nu și si este sunt mă ma că ca poliția politia poliţia politie mulțumesc multumesc
@@ -85,7 +86,9 @@ _WORDS: Mapping[str, frozenset[str]] = {
         formularul completat masina geamul baiatul parintii platit plateasca verifica lire primit
         trimis asigurari merci patronul magazinul numarul langa bloc restrictie vazut poze biserica
         spate uita filmat ieri fel sunteti minunati dumnezeu scos mancare aflat sentinta romani
-        referinta imediat fara tinut venit doua zi vada nevoie meritat ajutat sunat""".split()
+        referinta imediat fara tinut venit doua zi vada nevoie meritat ajutat sunat imi îmi trimite mesaje
+        numere noi fiecare noapte desi deși interdictie interdicție capturi ecran toate putere lupt astept
+        aștept traiesc trăiesc n-am""".split()
     ),
     "bn": frozenset(
         """ami amar amake amader apni apnar apnara apnake tumi tomar ore oder tar tara ki kichu keu

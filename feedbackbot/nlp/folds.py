@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from feedbackbot.nlp.data import Example
+from feedbackbot.nlp.gloss import encoder_text
+from feedbackbot.nlp.language import detect_language
 from feedbackbot.nlp.lexical import GROUPS as LEXICAL_GROUPS
 from feedbackbot.nlp.model import FloatArray, Probabilities
 
@@ -25,15 +27,17 @@ def fold_file(oof_dir: Path, fold: int) -> Path:
 
 
 def fingerprint(recipe: Mapping[str, Any], train_set: Sequence[Example], folds: Mapping[str, int]) -> str:
-    """SHA-256 over the fitting recipe, every training reply (text and labels) and its fold.
+    """SHA-256 over the fitting recipe, every training reply (text, what the encoder reads, labels) and its fold.
 
     A cached fold is reused only when its fingerprint matches: any change to the corpus's
-    training replies, the split, the fold assignment or the recipe makes it stale.
+    training replies, the split, the fold assignment, the recipe, or how a reply is glossed for
+    the encoder (the glossary, the language detector) makes it stale.
     """
     h = hashlib.sha256()
     h.update(json.dumps({"code": FIT_CODE_VERSION, "recipe": dict(recipe)}, sort_keys=True, default=str).encode())
     for e in sorted(train_set, key=lambda x: x.id):
-        row = [e.id, e.text, e.themes, e.sentiment, e.risk, e.risk_categories, e.requests, folds[e.id]]
+        read = encoder_text(e.text, detect_language(e.text))
+        row = [e.id, e.text, read, e.themes, e.sentiment, e.risk, e.risk_categories, e.requests, folds[e.id]]
         h.update(json.dumps(row, ensure_ascii=False).encode())
         h.update(b"\n")
     return h.hexdigest()

@@ -248,12 +248,87 @@ _MORE_GLOSSES: Mapping[str, str] = {
 }
 
 
+# Words found often in training replies and not yet glossed (2026.11.6): who is there (husband,
+# brother, neighbour), where and when (standing outside, inside, in the bathroom, tonight, again,
+# every day), what is happening (coming, drunk, banging on the door) and how people say they cannot
+# go on. Read from the training split only. Same format as ``_GLOSSARY``.
+_PRESENCE_GLOSSES: Mapping[str, str] = {
+    "ur": """
+        raat=night|raat ko=at night|aaj=today|aj=today|aaj raat=tonight|kal raat=last night|khara=standing
+        khari=standing|khare=standing|khada=standing|khadi=standing|khade=standing|baitha=sitting|baithi=sitting
+        andar=inside|bahar khara=standing outside|gaari=car|gali=street|gate=gate|window=window|khidki=window
+        kamre=room|kamra=room|bathroom=bathroom|saamne=in front|samne=in front|pichhe=behind|peeche=behind
+        aa raha=coming|aa rahi=coming|aa gaya=has come|aa gayi=has come|aunda=coming|pohanch=arriving
+        phir=again|fer=again|dobara=again|roz=every day|har roz=every day|har raat=every night
+        jaan se maar=kill|jaan=life|tor=breaking|torh=breaking|tod=breaking|thok raha=banging
+        pee ke=drunk|pee=drinking|nasha=drunk|chaaku=knife|haath=hand|hath=hand
+        ammi=mother|maa=mother|bebe=mother|abbu=father|papa=father|bapu=father|bhai=brother|bhra=brother
+        bhain=sister|behen=sister|shohar=husband|khawand=husband|ghar wala=husband|bachian=children
+        parivar=family|sasural=in-laws|saas=mother in law
+        khatam=end|khatam kar=end it|jeene=live|jeena=live|jeene ka=to live|thak=tired|thakk=tired
+        neend=sleep|akeli=alone|akela=alone|koi faida nahi=no point|himmat nahi=no strength
+    """,
+    "pl": """
+        stoi=is standing|stal=was standing|stala=was standing|siedzi=is sitting|czeka na mnie=waiting for me
+        znowu=again|znow=again|dzis=today|dzisiaj=today|wczoraj=yesterday|wlasnie=right now|w tej chwili=right now
+        lazience=bathroom|lazienk*=bathroom|zabral*=took|maz=husband|meza=husband|mezem=husband|mezowi=husband
+        bylego=ex|byly maz=ex husband|byly partner=ex partner|ex=ex|partner*=partner
+        pod blokiem=outside the building|blokiem=building|bloku=building|klatce=stairwell|klatka=stairwell
+        nocy=night|noc=night|w nocy=at night|codziennie=every day|ciagle=constantly|caly czas=all the time
+        sasiad*=neighbour|brat=brother|brata=brother|bratem=brother|rodzin*=family|ojca=father|ojciec=father
+        matk*=mother|mama=mother|mamy=mother|siostr*=sister
+        krzycz*=shouting|wali w drzwi=banging on the door|dobija sie=banging on the door|wlamuje*=breaking in
+        wlamal*=broke in|idzie=coming|jedzie=on his way|przyjdzie=will come|wszed*=came in|wejdzie=will come in
+        spie=sleep|spac=sleep|nie spie=cannot sleep|mysle=thinking|czuje=feel|widze=see|napisal*=wrote
+        pisze=writing|dostalam=received|dostalem=received|funtow=pounds|lepiej=better
+        nie ma sensu=no point|mam dosc=had enough|nie wytrzymam=cannot take it|skonczyc=end it|skocze=jump
+        nie chce zyc=do not want to live|sama=alone
+    """,
+    "ro": """
+        zis=said|zice=says|vine=coming|vin=coming|veniti=come|va rog=please|rog=please|luat=took
+        seara=evening|noaptea=at night|noapte=night|diseara=tonight|azi=today|astazi=today|ieri=yesterday
+        scris=wrote|scrie=writes|gandesc=thinking|fostul=ex|fosta=ex|sotul=husband|sot=husband
+        vecin*=neighbour|scara=stairwell|blocului=building|bloc=building|omoara=kills|urla=screaming
+        striga=shouting|baut=drunk|geam*=window|fereastr*=window|zilnic=every day|in fiecare zi=every day
+        mereu=always|intampla=happening|iesit=went out|scoala=school|mama=mother|sora=sister
+        fratele=brother|frate=brother|tatal=father|tata=father|bunica=grandmother|siguranta=safety
+        ordin de protectie=protective order|ordin=order|interdictie=restraining|curte=yard|mana=hand
+        plecat=left|inca=still|aici=here|langa=next to|acasa=at home|afara=outside|in fata=in front
+        bate la usa=knocking at the door|bate in usa=banging on the door|sparge*=smashing|intrat=came in
+        intra=coming in|a intrat=came in|sta=is standing|statea=was standing|ma urmareste=following me
+        urmareste=following|nu mai pot=cannot go on|nu mai vreau=do not want any more|sa traiesc=to live
+        obosit*=tired|singur*=alone|nu are rost=no point
+    """,
+    "bn": """
+        shamne=in front|samne=in front|boshe=sitting|bosha=sitting|bhitore=inside|bhetore=inside
+        ashche=coming|asche=coming|ashtese=coming|abar=again|eka=alone|shami=husband|swami=husband
+        bachchader=children|bacchader=children|protidin=every day|raate=at night|raat=night|aj raate=tonight
+        dokaner=shop|dokan=shop|darzar=door|dorjay=at the door|janala=window|gali=street
+        maa=mother|abba=father|bhai=brother|bon=sister|matal=drunk|mod kheye=drunk
+        bachte chai na=do not want to live|bachar=to live|ar parchi na=cannot go on|parchi na=cannot go on
+        দরজা*=door|ভেতরে=inside|ভিতরে=inside|আসছে=coming|আবার=again|একা=alone|স্বামী=husband
+        রাতে=at night|সামনে=in front|বসে=sitting|প্রতিদিন=every day|বাঁচতে=to live|বাঁচার=to live
+        মরে যা=die|দাঁড়িয়ে=standing|মাতাল=drunk|জানালা*=window|ভাই=brother
+    """,
+    "ar": """
+        واقف=standing|واقفة=standing|قاعد=sitting|بسيارته=in his car|سيارته=his car|الليلة=tonight
+        الليل=at night|كل يوم=every day|قدام=in front of|قدّام=in front of|تحت البناية=outside the building
+        حالي=myself|نفسي=myself|اقتل حالي=kill myself|اقتل نفسي=kill myself|ما بدي عيش=do not want to live
+        تعبت=tired|خلص=enough|عالبيت=to the house|بالبيت=at home|جوزي=my husband|زوجي=my husband
+        طليقي=my ex husband|اخوه=his brother|ابوه=his father|اهله=his family|اخوي=my brother|امي=my mother
+        مدرسة=school|رجع=came back|يقرب=coming close|جاي=coming|جايي=coming|وصل=arrived|يدق=knocking
+        عم يدق=knocking|يكسر الباب=breaking the door|سكران=drunk|باب=door|bab=door|lele=night
+        el lele=tonight|jay=coming|wa2ef=standing|sakran=drunk|ta3ban=tired|ta3bane=tired
+    """,
+}
+
+
 @cache
 def _tables() -> dict[str, tuple[dict[str, str], list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]]:
     """Per language: whole-word glosses, stem glosses (longest first), and phrase patterns."""
     out: dict[str, tuple[dict[str, str], list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]] = {}
     for lang, base in _GLOSSARY.items():
-        raw = base + "\n" + _MORE_GLOSSES.get(lang, "")
+        raw = "\n".join((base, _MORE_GLOSSES.get(lang, ""), _PRESENCE_GLOSSES.get(lang, "")))
         words: dict[str, str] = {}
         stems: list[tuple[str, str]] = []
         phrases: list[tuple[re.Pattern[str], str]] = []

@@ -227,7 +227,8 @@ RULES: tuple[SafetyRule, ...] = (
     ),
     _rule(
         "en.door_attack", _ID,
-        r"\b(?:banging|kicking|hammering|pounding|smashing|bashing|booting|trying)\s+(?:on |at |in |down )?"
+        r"(?<!\bwas )(?<!\bwere )\b(?:banging|kicking|hammering|pounding|smashing|bashing|booting|trying)\s+"
+        r"(?:on |at |in |down )?"
         r"(?:the|my|our)\s+(?:front |back )?(?:door|window|windows|gate|car|handle)s?\b",
     ),
     _rule(
@@ -737,7 +738,7 @@ RULES: tuple[SafetyRule, ...] = (
     _rule(
         "ar.threat_to_kill", _ID,
         r"(?:سيقتلني|سوف يقتلني|سيقتلنا|يريد قتلي|يريد ان يقتلني|هددني بالقتل|يهددني بالقتل|سيذبحني)|"
-        r"(?:معه|يحمل|لديه)\s+(?:سكين|سلاح|مسدس)|(?:ساعدوني|النجدة|انقذوني|الحقوني)",
+        r"(?:معه|يحمل|لديه)\s+(?:سكين|سلاح|مسدس)|(?:(?<![\w])ساعدوني|النجدة|انقذوني|الحقوني)",
     ),
     _rule(
         "ar.self_harm", _SH,
@@ -1033,6 +1034,242 @@ RULES: tuple[SafetyRule, ...] = (
         "bn.self_harm_v2", _SH,
         r"(?:ওষুধ|ঔষধ)[^.!?\n]{0,30}(?:একসাথে|খেয়ে ফেল)|সব শেষ করে দি|আমার জন্য সবার|বিদায় সবাইকে|"
         r"\boshudh\b[^.!?\n]{0,30}\b(?:eksathe|ek sathe|kheye fel\w*)\b|\bshob shesh kore di\w*|\bamar jonno shobar\b",
+        temporal=False,
+    ),
+    # ----------------------------------------------------------------- community languages: general cues (v3)
+    # 2026.11.6: the ways of saying danger now and self-harm that the v1-v2 rules missed on the round-5
+    # training replies (written by writers the rules had never seen), put as general patterns — each
+    # "now" word of the dialect with where he is or what he is doing, being locked in or hiding, "I
+    # can't go on", "I won't be here" — not as the wording of any one reply. Same vetoes as above.
+    _rule(
+        "pl.now_more", _ID,
+        _near(
+            r"\b(?:teraz|wlasnie|juz|zaraz|w tej chwili)\b",
+            r"\b(?:jest|stoi|siedzi|czeka)\s+(?:w domu|w mieszkaniu|na klatce|na ulicy|przed|pod|na dole|w srodku)|"
+            r"\bbede\b|\bjade\b|\bpali sie\b|\bwszedl\b|\bwlazl\b",
+        ),
+    ),
+    _rule(
+        "pl.locked_in", _ID,
+        r"\b(?:zamknal|zamknela)\s+(?:mnie|nas|drzwi na klucz)\b|\bzabral mi telefon\b|"
+        r"\bnie moge zadzwonic\b[^.!?\n]{0,30}\buslysz\w*|\bwiem gdzie jestes\b|\bzaraz (?:bede|przyjade|tam bede)\b|"
+        r"\bpali sie\b|\bpodpalil\w*|\b(?:z|ma)\s+(?:siekiera|pistoletem|pistolet|nozem|maczeta)\b|"
+        r"\bzabral\w*\s+(?:dzieci|dziecko|corke|syna|mala|malego)\b[^.!?\n]{0,60}\b(?:pijany|odjechal\w*|"
+        r"autem|samochodem|do auta)\b",
+    ),
+    _rule(
+        "pl.self_harm_v3", _SH,
+        r"\bnie widze (?:juz )?(?:wyjscia|sensu)\b|\bnie dozyje\b|\b(?:wjechac|wjade|wjechal\w*)\s+(?:autem |"
+        r"samochodem )?w (?:drzewo|sciane|mur|ciezarowke)\b|\bnie chce sie (?:juz )?obudzic\b|"
+        r"\bmoze tak bedzie lepiej\b|\bnie mam (?:juz )?sily\b[^.!?\n]{0,30}\b(?:zyc|zyc dalej|walczyc)\b",
+        temporal=False,
+    ),
+    _rule(
+        "ro.now_more", _ID,
+        _near(
+            r"\b(?:acum|chiar acum|iar|din nou|inca)\b(?!\s+(?:un|o|doi|doua|trei|cateva|cativa|\d+)\b)",
+            r"\b(?:e|este|sunt|sta)\s+(?:aici|afara|inauntru|in parcare|in casa|in curte|pe scara|la usa)\b|"
+            r"\ba (?:intrat|spart|rupt|urcat)\b|\bvine\b",
+        ),
+    ),
+    _rule(
+        "ro.locked_in", _ID,
+        r"\b(?:suntem|sunt) (?:blocat[ea]?|incuiat[ea]?|inchis[ea]?)\s+(?:in|la)\b|"
+        r"(?<!-)\ba (?:spart|rupt|fortat)\s+(?:usa|lantul|geamul|yala|broasca)\b|\be (?:aici|inauntru) acum\b|"
+        r"\bvine(?=!)|\be la \d+ (?:de )?minute\b|\ba luat (?:fetita|copilul|copiii|baiatul|fata|bebelusul)\b"
+        r"[^.!?\n]{0,40}\b(?:a plecat|masina|baut)\b|\b(?:pistol|arma|pusca)\w*\b[^.!?\n]{0,40}\bdiseara\b",
+    ),
+    _rule(
+        "ro.self_harm_v3", _SH,
+        r"\bnu mai (?:pot|suport)(?=\s*(?:[.!]|$))|\bvreau sa se termine (?:totul|tot)\b|"
+        r"\bnu mai (?:vad|am) (?:niciun |nici un )?rost\b|\bmi-?am scris (?:deja )?scrisorile\b|"
+        r"\bsa-?mi tai venele\b|\b(?:sunt|ma simt) o povara\b|\bsa nu ma mai trezesc\b|\bcu viata asta\b|"
+        r"\bmarginea podului\b|\bn-?am putere sa (?:lupt|traiesc)\b|\bdaca nu mai eram eu\b",
+        temporal=False,
+    ),
+    _rule(
+        "ar.now_more", _ID,
+        _near(
+            r"(?:\bهلق\b|\bهلا\b|\bالحين\b|\bالان\b|دلوقتي|دلوقت|\bدابا\b|\bهسه\b|\bdaba\b|\bdilwa2ty\b|"
+            r"\bdelwa2ti\b|\bhala2\b|\bhalla2\b|\bel7in\b|\bal7in\b)",
+            r"(?:واقف|قاعد|كاعد|برا|بره|تحت|قدام|عند الباب|بالبيت|بالشقة|في الشقة|فالدار|قدام الدار|"
+            r"\bwa2ef\b|\bbarra\b|\bta7t\b|\bfel sha2a\b|\bfel beit\b)",
+        ),
+    ),
+    _rule(
+        "ar.door_more", _ID,
+        r"(?:كسر الباب|يخبط (?:ع|على) ?الباب|عم يخبط|يخبط عالباب|يرفس الباب|ودخل ومعا|"
+        r"قافلة على نفسي|قافل على نفسي|(?:انا|أنا) مخبي|مخبية|مستخبية|جايلك|جاي لعندك|مش هسيبك|يذبحني|يقتلني|"
+        r"تعالوا بسرعة|تكفون بسرعة|الحقوني|واقف (?:عند|قدام|تحت|على) (?:باب|الباب|البيت|الشقة|السلم|الدار)|"
+        r"يلاحقني|عندو جنوي|معاه سكين)|"
+        r"\b(?:beyekhbat|yekhbat|ytig el bab|yedesh|ta3alo bsor3a|ta3alu bsor3a|ji3o daba|al7agooni|el7a2ouni|"
+        r"tb3ni|te3ebni|yela7e2ni|2afal 3alaya|2afal 3alayya|devant la porte)\b",
+    ),
+    _rule(
+        "ar.self_harm_v3", _SH,
+        r"(?:ما عاد بدي عيش|ما عدت بدي عيش|اخلص من نفسي|أخلص من نفسي|جرحت حالي|جرحت نفسي|عبء على|"
+        r"لو اختفيت|ما عاد اتحمل|ما عدت اتحمل|تعبت من الحياة|بدي كفي للاخر)|"
+        r"\b(?:ma 3ad baddi 3ish|jara7t 7ali|ta3bet men el 7ayat)\b",
+        temporal=False,
+    ),
+    _rule(
+        "ur.now_more", _ID,
+        r"\b(?:woh|wo|oh|ohne)\s+(?:yahan|ithe|idhar|ethe)\s+(?:hai|he|aa gaya)\b|"
+        r"\b(?:ghar|kamre|car|gaari|gaddi)\s+(?:ke|de)\s+(?:andar|kol|saath|nal)\s+(?:hai|khara|khada|khari)\b|"
+        r"\bis waqt\b[^.!?\n]{0,50}\b(?:khara|khada|khari|andar|bahar|gate|parking)\b|"
+        r"\b(?:andar|ghar ch|ghar vich|ghar mein)\s+(?:aa gaya|varr gaya|vad gaya|ghus gaya|aa gya|varh gaya)\b|"
+        r"\bandar aane ki koshish\b|\b(?:khirki|khidki|window|darwaza|darwaze)\s+(?:se|ton|toh)\s+andar\b|"
+        r"\b(?:pichhe pichhe|mere pichhe)\b[^.!?\n]{0,40}\b(?:aa gaya|aa reha|aa raha|aa rahi)\b|"
+        r"\bkandh (?:tapp|tap|tapp ke|tap ke)\b|\b(?:washroom|bathroom|toilet)\s+(?:ch|vich|mein|me)\s+"
+        r"(?:haan|hun|hoon|band)\b|"
+        r"(?:اندر ہے|گھر کے اندر|بند ہوں|کسی کو بھیجیں|ਪਿੱਛੇ ਆ ਰਿਹਾ|ਕੋਈ ਆਓ)",
+    ),
+    _rule(
+        "ur.self_harm_v3", _SH,
+        r"\b(?:mujhe|menu|mainu)\s+utha le\b|\bjeene ka (?:koi )?(?:maqsad|faida)\b|\bnahi jeeya janda\b|"
+        r"\b(?:cut|cuts|zakhm)\s+(?:lagaye|lagaya|lagaaye|laga liye)\b|"
+        r"\b(?:na|nahi|nai) (?:rahoon|rahun|rahaan|rahan|rahunga|rahungi|rahanga|rahangi)\b|"
+        r"\b(?:goliaan|goliyan|goliyaan|golian)\s+(?:da|ka)\s+(?:pura|poora)\b|"
+        r"\bsab khatam karna\b|\bpakhe (?:nu|ko) dekh\w*|\bwapis aaoongi ya nahi\b|\bkisi din main hi\b",
+        temporal=False,
+    ),
+    _rule(
+        "bn.now_more", _ID,
+        _near(
+            r"(?:\bekhon\b|\babar\b|এখন|আবার|এইমাত্র)",
+            r"(?:\bamar (?:bagan|bari|basa|dorja)\w*|\bdhukche\b|\bdhukse\b|\bdhakkacche\b|\bghuta\b|"
+            r"দরজায়|ঢুকছে|ধাক্কা)",
+        ),
+    ),
+    _rule(
+        "bn.door_more", _ID,
+        r"\b(?:shamne|samne|baire|bahire)\s+dariye\b|\b(?:bhenge|bhangar cheshta|bhangte)\b[^.!?\n]{0,30}"
+        r"\b(?:dhukche|dhukse|korche)\b|\bjanala bhenge\b|\block kore boshe achi\b|\bo ashche\b|"
+        r"\b(?:ekhon ?e|ekhuni|taratari|zaldi|jaldi)\s+(?:ashen|ashun|aoka|aoukka)\b|"
+        r"(?:সামনে (?:\S+ )?দাঁড়িয়ে(?! থাকে)|দরজায় লাথি|লাথি মারছে|তালা দিয়ে আছি|দেখে নেব|জানালা ভেঙে)",
+    ),
+    _rule(
+        "bn.self_harm_v3", _SH,
+        r"(?:(?:^|(?<=[।.!?,]\s))আর পারছি না|বাঁচতে ইচ্ছে করে না|বাঁচার ইচ্ছা নেই|জীবন রেখে কী লাভ|আর থাকব না)|"
+        r"\b(?:ami ar thakbo na|ami chole gele|blade chaliyechi|shesh kore dibo|hothat na thaki|"
+        r"uthte chai na|thakar ichcha nai|thakar iccha nai|bachar ichcha nai|ar parchi na|shokti nai)\b",
+        temporal=False,
+    ),
+    _rule(
+        "en.coming_now", _ID,
+        r"\b(?:walking|coming|running)\s+up\s+(?:the|my|our)\s+(?:drive|driveway|path|stairs)\b|"
+        r"\b(?:let|lets)\s+(?:himself|herself|themselves)\s+in\b|"
+        r"\b(?:he|she|they)(?:'s|s| is| are|'re)?\s+(?:just\s+)?(?:text\w*|messag\w*|rang|called)\b[^.!?\n]{0,30}"
+        r"\b\d+\s*(?:mins?|minutes)\s+away\b",
+    ),
+    _rule(
+        "en.self_harm_v3", _SH,
+        r"\bi(?:'ve| have)? took all of them\b|\bi(?:'ve| have)? taken all of them\b|"
+        r"\bwon'?t be a problem for anyone\b|\bwon'?t be (?:here|around) (?:for|much) (?:much )?longer\b",
+        temporal=False,
+    ),
+    # ----------------------------------------------------------------- every language: general cues (v4)
+    # 2026.11.6, from the round-6 training replies (four more writers): tablets or paracetamol just
+    # taken, "may God take me", "I won't be here by tomorrow", "my last message", locked or trapped
+    # inside with him there, a drunk man driving off with the children, threats of "your last day".
+    _rule(
+        "en.danger_v4", _ID,
+        rf"\b(?:got|has|took|taken|put|bundled)\s+(?:my|the|our|both)\s+(?:\w+\s+)?{_KIDS}\b[^.!?\n]{{0,40}}"
+        r"\b(?:car|van)\b[^.!?\n]{0,40}\b(?:drinking|drunk|pissed|off his face|high)\b|"
+        r"\b(?:stuck|locked|trapped|hiding)\s+in\s+(?:the|my|a|our)\s+(?:bathroom|bedroom|toilet|loo|wardrobe|"
+        r"cupboard|room|car)\b[^.!?\n]{0,60}\b(?:he'?s|hes|he has|they'?re|please)\b|"
+        r"\bwon'?t let me (?:past|out|leave)\b|\b(?:coming|on his way) (?:round )?to (?:f\w*|kill|sort|finish)\b",
+    ),
+    _rule(
+        "en.self_harm_v4", _SH,
+        r"\b(?:just|simply|never)?\s*(?:didn'?t|don'?t|wouldn'?t|not) wake up\b|"
+        r"\bletters? (?:written|to my (?:kids|children|mum|family|son|daughter))\b|"
+        r"\b(?:stash|stockpile|saved up|collected|hoarded)\b[^.!?\n]{0,30}\b(?:tablets|pills|meds|medication)\b|"
+        r"\btonight (?:feels like|is) the night\b|\b(?:don'?t|dont|do not) see the point (?:any ?more|of (?:living|"
+        r"going on|carrying on|any of it))|\bmy last message\b|\bbetter (?:if|off) (?:i'?m|i am) (?:not here|gone)\b",
+        temporal=False,
+    ),
+    _rule(
+        "pl.danger_v4", _ID,
+        r"\b(?:wlazi|wchodzi|wlazl|wszedl|wdziera sie)\s+(?:do srodka|do domu|do mieszkania|przez okno)\b|"
+        r"\bwybil\w* (?:szybe|okno|drzwi)\b|\bma w (?:aucie|samochodzie) (?:siekiere|noz|bron|maczete|pistolet)\b|"
+        r"\bjest teraz (?:w|pod|przed|na)\b|\bzamknal\w* (?:ja|je|go) w\b|\bzabral\w* (?:mi|jej|nam) telefon\b|"
+        r"\b(?:dzis|dzisiaj|dzis w nocy) to sie skonczy\b|\buciekala z domu\b|\bpijany\b[^.!?\n]{0,40}"
+        r"\b(?:dzieci|dziecko|corke|syna)\b[^.!?\n]{0,40}\b(?:auto|aucie|samochod\w*|odjechal)\b",
+    ),
+    _rule(
+        "pl.self_harm_v4", _SH,
+        r"\bnie chce mi sie (?:juz )?zyc\b|\bnie chce sie (?:juz )?budzic\b|\b(?:bog|pan bog) mnie zabral\b|"
+        r"\b(?:wzielam|wzialem|lyknelam|lyknalem|polknelam|polknalem|wypilam|wypilem)\b[^.!?\n]{0,30}"
+        r"\b(?:tabletek|tabletki|leki|lekow|opakowanie|paracetamol\w*)\b|\bile by to trwalo\b|"
+        r"\b(?:bedzie|beda|bedzie im) lepiej[^.!?\n]{0,40}\b(?:niz ze mna|beze mnie)\b|\bto moja ostatnia wiadomosc\b",
+        temporal=False,
+    ),
+    _rule(
+        "ro.danger_v4", _ID,
+        r"\ba luat (?:un |cutitul|cutit|toporul|topor|bata|pistolul)\b|\bultima (?:mea|ta) zi\b|"
+        r"\bscriu din (?:camara|baie|dulap|debara|dormitor|masina)\b|\bam blocat usa\b|"
+        r"\b(?:ne-?am|m-?am) (?:inchis|incuiat|baricadat) in\b|\bnu (?:ne|ma) lasa sa (?:iesim|ies|plec|plecam)\b|"
+        r"\bnu (?:putem|pot) (?:sa )?iesi\w*\b|\bne asteapta (?:jos|afara|la intrare)\b|\b(?:ne|te) taie\b|"
+        r"\bvin sa termin\b|\bloveste in (?:parbriz|geam|masina|usa)\b|\b(?:ma|ne) urmareste (?:cu masina|de la)\b|"
+        r"\bsunt iar aici\b",
+    ),
+    _rule(
+        "ro.self_harm_v4", _SH,
+        r"\bnu mai are (?:niciun |nici un )?rost\b|\bpe acoperisul\b|\bma duc la dumnezeu\b|"
+        r"\bam scris scrisorile\b|\b(?:am luat|am inghitit)\b[^.!?\n]{0,30}\b(?:pastile|pastilele|paracetamol|"
+        r"medicamentele)\b|\b(?:sa|ca) (?:dumnezeu|domnul) (?:sa )?ma ia\b|\bultimul meu mesaj\b",
+        temporal=False,
+    ),
+    _rule(
+        "ar.danger_v4", _ID,
+        r"(?:اذبحك|ذبحك|بذبحك|عمرك انتهى|الا ميتة|إلا ميتة|الا ميت|ويه سچينة|ويا سكينة|معاه سكينة|معه سچين|"
+        r"دخيلكم|داخل عليها|داخل علينا|ويضربها|عم يضربها|سكر الباب علينا|سكّر الباب علينا|قفل الباب علينا|"
+        r"يكسر باب|يكسّر باب)|"
+        r"\b(?:ydig|ydug|ykasser bab|ykassar bab|yjeeb el shur6a|yjib el shorta|3aytou lel police|3ayto lel police|"
+        r"dakhilkum|dakhilkom|fel salon|jawwa el shibbak|ta7t el shibbak|bi parking|fel parking|bel parking|"
+        r"taw howa|hessa (?:huwa|hwa|howa))\b",
+    ),
+    _rule(
+        "ar.self_harm_v4", _SH,
+        r"(?:ما بدي كون موجود|ما اكون موجود|الموت ارحم|ما أصحى|ما اصحى|مش قادرة اكمل|مش قادر اكمل|"
+        r"ما اقدر اكمل|هخلص من كل|اخلص من كل|حمل تقيل عليهم|عبء عليهم|اقطع عروقي|اقطع شراييني|"
+        r"هذي اخر رسالة|هاي اخر رسالة|اخر رسالة مني)|"
+        r"\b(?:nloh rasi|nlo7 rasi|nrmi rasi|a2ta3 3oroo2i|a2ta3 3ro2i|jima3it dwa|akhetha marra wa7da|"
+        r"ma b9itch 9adra|msh 3arfa a3eesh|mish 3arfa a3eesh)\b",
+        temporal=False,
+    ),
+    _rule(
+        "ur.danger_v4", _ID,
+        r"\bzinda nahi chhor\w*|\b(?:aakhri|akhri|aakhari) din\b|\b\d+ minute (?:ka rasta|ch pahunch|mein pahunch)\w*|"
+        r"\bnikal pada\b|\b(?:peecha|pichha|picha) kar (?:raha|reha|rahi|rehi)\b|"
+        r"\b(?:woh|wo|oh)\b[^.!?\n]{0,40}\b(?:khara|khada|khadi|khari|khare|khade) (?:hai|aa|ae|ne|hain)\b|"
+        r"\bdarwaza kholo warna\b|\btor (?:dunga|doonga|du ga)\b|\bkoi aa jaye\b|\bkisi ko bhej (?:sakte|dein|do)\b|"
+        r"\bgarden (?:mein|me|ch|vich) (?:hai|aa gaya|aa)\b|\bchhuri utha\w*|\bgaddi ch bitha\w*|\brok lao\b|"
+        r"(?:چھری اٹھا|نشے میں آیا|ਤੋੜ ਰਿਹਾ|ਮਦਦ ਕਰੋ|ਉਹ ਆ ਗਿਆ|ਖੜ੍ਹੇ ਨੇ|ਖੜ੍ਹਾ ਹੈ)",
+    ),
+    _rule(
+        "ur.self_harm_v4", _SH,
+        r"\bkal (?:subah )?tak (?:main )?(?:nahi|nai) (?:hungi|hunga|rehna|rahungi|rahunga|hovangi|hovanga)\b|"
+        r"\b(?:aakhri|akhri|aakhari) message\b|\b(?:\d+|saari|sari|saarian|sariyan|saariyan|sab)\s+(?:paracetamol|"
+        r"goliyan|goliaan|golian|tablets|tablet)\b[^.!?\n]{0,40}\b(?:kha|khaa|nigal|kadh)\w*|\bparacetamol kha\w*|"
+        r"\bki faida (?:aa |hai )?jeene da\b|\bjeene ka kya faida\b|\bhimmat nahi rahi\b|\bbas ek qadam\b|"
+        r"\bmaaf kar dena\b[^.!?\n]{0,40}\bthak\w*|"
+        r"(?:کل صبح تک میں نہیں|مجھے اٹھا لے|بلیڈ|ਚੁੱਕ ਲਵੇ|ਨਹੀਂ ਜੀਣਾ|ਆਖਰੀ ਸੁਨੇਹਾ)",
+        temporal=False,
+    ),
+    _rule(
+        "bn.danger_v4", _ID,
+        r"\b(?:keu|kauke|kawke|police) pathan\b|\bdarjar baire\b|\beshe gese\b|\beshe geche\b|"
+        r"\bbathroom ?e lock\b|\bpichu nise\b|\bpichu nicche\b|\bbaire ghurche\b|\bber hote dicche na\b|"
+        r"\blukiye likhchi\b|\bpathor marche\b|"
+        r"(?:দরজার বাইরে|এসে গেছে|বের হতে দিচ্ছে না|মদ খেয়ে বাচ্চা|উপরে আসছি|দাঁড়িয়ে আছে|ঢুকে পড়েছে)",
+    ),
+    _rule(
+        "bn.self_harm_v4", _SH,
+        r"\bki labh beche\b|\bkheye felbo\b|\btablet gula joma\b|\binsulin\b[^.!?\n]{0,30}\b(?:nisi|niyechi|nilam)\b|"
+        r"\bshesh kore dei\b|\bami na thaki\b|\bthakhtam nay\b|\bbachia thakhtam\b|"
+        r"(?:কী লাভ বেঁচে|কি লাভ বেঁচে|হাত কাটা|কেটে ফেলেছি|ছেড়ে যেতে চায়নি|শেষ করে দেব|শেষ করে দিই)",
         temporal=False,
     ),
     # New or fake accounts made to get round a block: harassment, whatever the language.

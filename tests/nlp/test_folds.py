@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from feedbackbot.nlp import folds as folds_module
 from feedbackbot.nlp.cutoffs import decide_from_oof
 from feedbackbot.nlp.data import assign_folds
 from feedbackbot.nlp.folds import OutOfFold, fingerprint, fold_file
@@ -63,6 +64,15 @@ def test_a_stale_fold_cache_is_not_reused(tmp_path: Path) -> None:
     assert fingerprint(TrainConfig(jobs=1).recipe(), train, folds) == fp  # how many run at once changes nothing
     assert OutOfFold.load(fold_file(tmp_path, 0), "another") is None
     assert OutOfFold.load(fold_file(tmp_path, 1), fp) is None
+
+
+def test_a_new_glossary_makes_the_fold_cache_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder reads the glossed reply, so a glossary change must retrain the folds."""
+    train = make_splits(_config(), lambda _: None, record=False).train[:40]
+    folds = assign_folds(train, 2)
+    fp = fingerprint(TrainConfig().recipe(), train, folds)
+    monkeypatch.setattr(folds_module, "encoder_text", lambda text, language: f"{text} (in English: help)")
+    assert fingerprint(TrainConfig().recipe(), train, folds) != fp
 
 
 def test_the_shipped_cut_offs_come_from_the_cached_out_of_fold_predictions() -> None:

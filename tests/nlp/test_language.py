@@ -41,5 +41,10 @@ def test_glosses_give_the_english_encoder_key_words() -> None:
     assert "no further action" in glosses("nfa likh diya, case band", "ur")
     assert "thank you" in glosses("ধন্যবাদ", "bn")
     assert "complaint" in glosses("بدي اشتكي على الشرطي", "ar")
+    # Where he is and when: the words that tell danger now from a complaint (2026.11.6).
+    assert {"is standing", "again"} <= set(glosses("stoi znowu pod blokiem", "pl"))
+    assert {"standing", "tonight"} <= set(glosses("واقف قدام البيت الليلة", "ar"))
+    assert "knocking at the door" in glosses("bate la ușă de o oră", "ro")
+    assert {"standing", "at night"} <= set(glosses("raat ko gate pe khara hai", "ur"))
     assert encoder_text("nobody called me back", "en") == "nobody called me back"
     assert encoder_text("dziękuję bardzo", "pl").startswith("dziękuję bardzo (in English: thank you")

@@ -272,3 +272,79 @@ def test_v2_cues_keep_the_vetoes(text: str) -> None:
 def test_now_in_prison_keeps_the_past_veto(over: str, again: str) -> None:
     assert level(over) == "none"
     assert level(again) != "none"
+
+
+# The v3 cues: "now" words of each dialect with where he is, being locked in or hiding, and the
+# indirect ways of saying "I can't go on" (phrased here, not copied from corpus replies).
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("właśnie jest na klatce i krzyczy", "immediate_danger"),  # "he's on the stairwell right now"
+        ("zamknął mnie w pokoju i zabrał mi telefon", "immediate_danger"),  # locked in, phone taken
+        ("acum e afară la mașină, mă tot sună", "immediate_danger"),  # "now he's outside by the car"
+        ("suntem încuiate în baie, a spart ușa", "immediate_danger"),  # "we're locked in the bathroom"
+        ("دابا واقف قدام الدار", "immediate_danger"),  # Moroccan: "he's standing in front of the house now"
+        ("انا مخبية بالمطبخ، كسر الباب", "immediate_danger"),  # "I'm hiding in the kitchen, he broke the door"
+        ("woh is waqt gate ke bahar khara hai", "immediate_danger"),  # "he's standing outside the gate right now"
+        ("oh khidki ton andar aa gaya", "immediate_danger"),  # "he came in through the window"
+        ("o ekhon amar barir dorjay dhakka dicche", "immediate_danger"),  # "he's at my door now, shoving"
+        ("he just texted he's 5 minutes away", "immediate_danger"),
+        ("nie widzę wyjścia z tego wszystkiego", "self_harm"),  # "I see no way out"
+        ("nu mai văd niciun rost", "self_harm"),  # "I see no point any more"
+        ("تعبت من الحياة، ما عاد بدي عيش", "self_harm"),  # "I'm tired of life, I don't want to live"
+        ("Allah mujhe utha le, bas", "self_harm"),  # "may God take me"
+        ("ami ar thakbo na, maaf korben", "self_harm"),  # "I won't be here any more"
+    ],
+)
+def test_v3_danger_now_and_self_harm(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert level(text) == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nu mai pot să aștept atâtea luni după o veste",  # "I can't wait months for news any more": a complaint
+        "عنده سيارة تانية، ممكن مخبي الأغراض فيها",  # "he might be hiding the stuff in his other car"
+        "pehle woh ghar ke andar aa gaya tha, ab jail mein hai",  # past: "he got in before, now he's in jail"
+        "nie jest już pod moim domem, wyprowadził się",  # negated: "he's no longer outside my house"
+    ],
+)
+def test_v3_cues_keep_the_vetoes(text: str) -> None:
+    assert level(text) != "urgent"
+
+
+# The v4 cues (round 6): pills just taken, "may God take me", "I won't be here by tomorrow", locked in
+# with him there, a drunk man driving off with the children — in my own words, one per language.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("he's put the kids in the car and he's been drinking since lunch", "immediate_danger"),
+        ("I keep wishing I just wouldn't wake up", "self_harm"),
+        ("wzięłam pół opakowania tabletek na sen", "self_harm"),  # "I took half a packet of sleeping pills"
+        ("ne-am încuiat în dormitor, nu ne lasă să ieșim", "immediate_danger"),  # "we've locked ourselves in"
+        ("nu mai pot. iertați-mă", "self_harm"),  # "I can't go on. forgive me"
+        ("حاسة الموت ارحم من هيك عيشة", "self_harm"),  # "death feels kinder than this life"
+        ("dakhilkum, howa fel salon", "immediate_danger"),  # "I beg you, he's in the living room"
+        ("kal subah tak main nahi rahungi", "self_harm"),  # "by tomorrow morning I won't be here"
+        ("usne kaha aaj tera aakhri din hai", "immediate_danger"),  # "he said today is your last day"
+        ("keu pathan please, o darjar baire", "immediate_danger"),  # "send someone, he's outside the door"
+    ],
+)
+def test_v4_danger_now_and_self_harm(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert level(text) == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the call handler kept me calm while he was banging on the door, please thank her",  # over, and thanks
+        "vecinul care mi-a spart geamul a pus poza mea pe Facebook",  # "the neighbour who smashed my window"
+        "তারা রোজ লিফটের সামনে দাঁড়িয়ে থাকে, কিছু বলে না",  # habitual: "they stand by the lift every day"
+        "আমি কেসটা তুলে নিতে চাই, এত মাস ধরে দৌড়াদৌড়ি আর পারছি না",  # "I can't keep running around": withdrawal
+        "تواصلوا معي بعد يومين وساعدوني أغيّر الأقفال",  # "they helped me change the locks"
+    ],
+)
+def test_v4_cues_keep_the_vetoes(text: str) -> None:
+    assert level(text) != "urgent"

@@ -1,7 +1,7 @@
 """Round 6's one held-out confirmation: new weights beside 2026.11.5, each as it ships, on the same held-out replies.
 
 Usage (from the repository root):
-    python bench/round6/compare.py NEW_WEIGHTS_DIR PREVIOUS_WEIGHTS_DIR PREVIOUS_COMMIT
+    python bench/round6/compare_previous.py NEW_WEIGHTS_DIR PREVIOUS_WEIGHTS_DIR PREVIOUS_COMMIT
 
 The new weights run with this tree's glossary and safety net. The previous weights run twice: as
 they shipped (the glossary and safety net of PREVIOUS_COMMIT, read with `git show`, since its

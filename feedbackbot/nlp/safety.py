@@ -1182,7 +1182,8 @@ RULES: tuple[SafetyRule, ...] = (
     ),
     _rule(
         "en.self_harm_v4", _SH,
-        r"\b(?:just|simply|never)?\s*(?:didn'?t|don'?t|wouldn'?t|not) wake up\b|"
+        r"\b(?:wish\w*|hope|pray\w*|if)\s+i\s+(?:just\s+)?(?:didn'?t|don'?t|wouldn'?t|never|won'?t) wake up\b|"
+        r"\b(?:don'?t|do not) want to wake up\b|"
         r"\bletters? (?:written|to my (?:kids|children|mum|family|son|daughter))\b|"
         r"\b(?:stash|stockpile|saved up|collected|hoarded)\b[^.!?\n]{0,30}\b(?:tablets|pills|meds|medication)\b|"
         r"\btonight (?:feels like|is) the night\b|\b(?:don'?t|dont|do not) see the point (?:any ?more|of (?:living|"

@@ -340,6 +340,7 @@ def test_v4_danger_now_and_self_harm(text: str, category: str) -> None:
     "text",
     [
         "the call handler kept me calm while he was banging on the door, please thank her",  # over, and thanks
+        "I didn't wake up until 9 so I missed the officer's call",  # waking late is not a wish not to wake
         "vecinul care mi-a spart geamul a pus poza mea pe Facebook",  # "the neighbour who smashed my window"
         "তারা রোজ লিফটের সামনে দাঁড়িয়ে থাকে, কিছু বলে না",  # habitual: "they stand by the lift every day"
         "আমি কেসটা তুলে নিতে চাই, এত মাস ধরে দৌড়াদৌড়ি আর পারছি না",  # "I can't keep running around": withdrawal

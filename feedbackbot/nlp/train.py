@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from feedbackbot.nlp.augment import buried_pairs, buried_text
 from feedbackbot.nlp.baseline import TfidfBaseline
 from feedbackbot.nlp.cutoffs import Decisions, decide_from_oof, weights_version
 from feedbackbot.nlp.data import Example, assign_folds, extend_split, label_counts, load_corpus
@@ -70,6 +71,7 @@ class TrainConfig:
         default_factory=lambda: {"themes": 3.0, "sentiment": 1.0, "risk": 1.0, "risk_categories": 1.0,
                                  "requests": 2.0}
     )
+    buried_risk: float = 0.5
     threads: int = 1
     jobs: int = 2
 
@@ -142,7 +144,8 @@ def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]
     def multi_hot(rows: Sequence[Sequence[str]], labels: Sequence[str]) -> torch.Tensor:
         return torch.tensor([[lab in r for lab in labels] for r in rows], dtype=torch.float32)
 
-    inputs = [encoder_text(e.text, detect_language(e.text)) for e in fit]
+    languages = [detect_language(e.text) for e in fit]
+    inputs = [encoder_text(e.text, lang) for e, lang in zip(fit, languages, strict=True)]
     themes_y = multi_hot([e.themes for e in fit], tax.themes)
     cats_y = multi_hot([e.risk_categories for e in fit], tax.risk_categories)
     req_y = multi_hot([e.requests for e in fit], tax.requests)
@@ -158,24 +161,41 @@ def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]
         model.train()
         order = list(range(len(fit)))
         random.Random(config.seed + epoch).shuffle(order)
+        # Buried risk (augment.py): some urgent replies are read after another reply's ordinary feedback
+        # this epoch, with both replies' themes and requests; their sentiment is left out of the loss.
+        pairs = buried_pairs(fit, languages, config.buried_risk, config.seed + 1000 + epoch)
+        read = list(inputs)
+        for i, j in list(pairs.items()):
+            text = encoder_text(buried_text(fit[j].text, fit[i].text), languages[i])
+            if len(encoder.tokenizer(text)["input_ids"]) <= config.max_tokens:  # the urgent words must not be cut off
+                read[i] = text
+            else:
+                del pairs[i]
+        themes_e, req_e, sent_mask = themes_y.clone(), req_y.clone(), torch.ones(len(fit))
+        for i, j in pairs.items():
+            themes_e[i] = torch.maximum(themes_y[i], themes_y[j])
+            req_e[i] = torch.maximum(req_y[i], req_y[j])
+            sent_mask[i] = 0.0
         total = 0.0
         for s in range(0, len(order), config.batch_size):
             idx = order[s : s + config.batch_size]
-            z = head(encoder.pooled([inputs[i] for i in idx], max_tokens=config.max_tokens))
+            z = head(encoder.pooled([read[i] for i in idx], max_tokens=config.max_tokens))
             g = [z[:, int(bounds[k]) : int(bounds[k + 1])] for k in range(5)]
+            sentiment_loss = (ce(g[1], sent_y[idx], reduction="none") * sent_mask[idx]).sum() / len(idx)
             loss = (
-                gw["themes"] * bce(g[0], themes_y[idx])
-                + gw["sentiment"] * ce(g[1], sent_y[idx])
+                gw["themes"] * bce(g[0], themes_e[idx])
+                + gw["sentiment"] * sentiment_loss
                 + gw["risk"] * ce(g[2], risk_y[idx], weight=risk_w)
                 + gw["risk_categories"] * bce(g[3], cats_y[idx])
-                + gw["requests"] * bce(g[4], req_y[idx])
+                + gw["requests"] * bce(g[4], req_e[idx])
             )
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             sched.step()
             total += float(loss.item()) * len(idx)
-        log(f"epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f} ({time.perf_counter() - started:.0f} s)")
+        log(f"epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f}, {len(pairs)} urgent replies buried "
+            f"({time.perf_counter() - started:.0f} s)")
     tensors: dict[str, np.ndarray] = {
         "head.weight": head.weight.detach().numpy().astype(np.float32),
         "head.bias": head.bias.detach().numpy().astype(np.float32),

@@ -71,7 +71,7 @@ class TrainConfig:
         default_factory=lambda: {"themes": 3.0, "sentiment": 1.0, "risk": 1.0, "risk_categories": 1.0,
                                  "requests": 2.0}
     )
-    buried_risk: float = 0.5
+    buried_risk: float = 0.0
     threads: int = 1
     jobs: int = 2
 

@@ -60,6 +60,6 @@ def test_the_urgent_words_come_after_the_feedback() -> None:
 def test_the_share_is_part_of_the_recipe_so_a_change_retrains() -> None:
     train = _training_replies()[:50]
     folds = {e.id: i % 2 for i, e in enumerate(train)}
-    assert TrainConfig().buried_risk == 0.5
+    assert TrainConfig().buried_risk == 0.0  # tried in round 8 and left off (docs/classifier.md)
     assert (fingerprint(TrainConfig().recipe(), train, folds)
-            != fingerprint(TrainConfig(buried_risk=0.0).recipe(), train, folds))
+            != fingerprint(TrainConfig(buried_risk=0.5).recipe(), train, folds))

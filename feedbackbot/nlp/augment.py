@@ -1,4 +1,4 @@
-"""Buried-risk augmentation: during training, an urgent reply is sometimes read after another reply's ordinary feedback."""
+"""Buried-risk augmentation: in training, an urgent reply read after another reply's ordinary feedback."""
 
 from __future__ import annotations
 

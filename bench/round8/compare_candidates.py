@@ -1,7 +1,7 @@
 """Round 8's one held-out confirmation: candidate weights beside the shipped ones, with paired bootstrap intervals.
 
 Usage (from the repository root):
-    python bench/round8/compare.py SHIPPED_DIR NAME=WEIGHTS_DIR [NAME=WEIGHTS_DIR ...]
+    python bench/round8/compare_candidates.py SHIPPED_DIR NAME=WEIGHTS_DIR [NAME=WEIGHTS_DIR ...]
 
 Every set of weights runs with this tree's glossary and safety net (rounds 6 to 8 share them) on the
 held-out split. Prints each one's risk confusion matrix and figures by language, a table of headline

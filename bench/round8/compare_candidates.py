@@ -20,7 +20,7 @@ import numpy as np
 
 from feedbackbot.nlp.baseline import TfidfBaseline
 from feedbackbot.nlp.evaluation import corpus_split, gold_labels, predicted_labels
-from feedbackbot.nlp.metrics import Labels, Report, evaluate_labels, format_by_group, headline
+from feedbackbot.nlp.metrics import Labels, evaluate_labels, format_by_group, format_confusion, headline
 from feedbackbot.nlp.model import load_classifier
 from feedbackbot.nlp.taxonomy import load_taxonomy
 
@@ -30,14 +30,6 @@ KEYS = ("urgent_recall", "urgent_precision", "safeguarding_or_urgent_recall", "t
 GROUP_HEADLINES = ("themes_micro_f1", "themes_macro_f1", "sentiment_accuracy", "requests_micro_f1",
                    "safeguarding_or_urgent_recall", "urgent_recall")
 RESAMPLES = 2000
-
-
-def _confusion(report: Report) -> str:
-    levels = ("none", "safeguarding", "urgent")
-    rows = [f"{'gold, predicted':<16}" + "".join(f"{x:>14}" for x in levels)]
-    for g in levels:
-        rows.append(f"{g:<16}" + "".join(f"{report.risk_confusion.get(g, {}).get(p, 0):>14}" for p in levels))
-    return "\n".join(rows)
 
 
 def _theme_counts(gold: Labels, pred: Labels) -> np.ndarray:
@@ -104,7 +96,7 @@ def main(shipped_dir: Path, candidates: Sequence[tuple[str, Path]]) -> int:
         report = evaluate_labels(gold, preds[name], tax)
         figures[name] = headline(report)
         print(f"== {name}: {clf.model_version} on {len(held)} held-out replies")
-        print(_confusion(report))
+        print(format_confusion(report, "gold, predicted"))
         print(format_by_group(gold, preds[name], langs, tax))
         print()
     base = evaluate_labels(gold, TfidfBaseline(tax, seed=0).fit(train).predict([e.text for e in held]), tax)

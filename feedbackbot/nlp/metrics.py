@@ -159,6 +159,15 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def format_confusion(report: Report, corner: str = "") -> str:
+    """The risk confusion matrix as text: rows gold, columns predicted, ``corner`` in the top-left cell."""
+    levels = list(report.risk_confusion)
+    rows = [f"{corner:<14}" + "".join(f"{p:>14}" for p in levels)]
+    for g in levels:
+        rows.append(f"{g:<14}" + "".join(f"{report.risk_confusion[g].get(p, 0):>14}" for p in levels))
+    return "\n".join(rows)
+
+
 def format_report(model: Report, baseline: Report | None = None, model_name: str = "model",
                   baseline_name: str = "baseline") -> str:
     """A plain-text table of every figure, with the baseline's beside the model's when given."""
@@ -188,11 +197,7 @@ def format_report(model: Report, baseline: Report | None = None, model_name: str
         if rep is None:
             continue
         lines.append(f"== risk confusion matrix ({title}; rows gold, columns predicted)")
-        levels = list(rep.risk_confusion)
-        lines.append(f"{'':<14}" + "".join(f"{p:>14}" for p in levels))
-        for g in levels:
-            lines.append(f"{g:<14}" + "".join(f"{rep.risk_confusion[g][p]:>14}" for p in levels))
-        lines.append("")
+        lines += [format_confusion(rep), ""]
     lines.append("== targets")
     got = headline(model)
     base = headline(baseline) if baseline is not None else None

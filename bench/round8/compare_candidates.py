@@ -13,7 +13,7 @@ micro-F1 and urgent recall, and the ship rule of bench/round8/RULE.md.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +82,11 @@ def rule(new: dict[str, float], shipped: dict[str, float], baseline: dict[str, f
     }
 
 
-def main(shipped_dir: Path, candidates: Sequence[tuple[str, Path]]) -> int:
-    """Evaluate every set of weights on the held-out split and print the comparison and the ship rule."""
+Rule = Callable[[dict[str, float], dict[str, float], dict[str, float], tuple[float, float, float]], dict[str, bool]]
+
+
+def main(shipped_dir: Path, candidates: Sequence[tuple[str, Path]], ship_rule: Rule = rule) -> int:
+    """Evaluate every set of weights on the held-out split and print the comparison and ``ship_rule``."""
     tax = load_taxonomy()
     train, held = corpus_split(ROOT / "data" / "corpus", ROOT / "data" / "split")
     gold = gold_labels(held)
@@ -110,7 +113,7 @@ def main(shipped_dir: Path, candidates: Sequence[tuple[str, Path]]) -> int:
         print(f"\n== {name} - shipped, 95 % paired bootstrap ({RESAMPLES} resamples of {len(held)} replies)")
         for key, (point, lo, hi) in got.items():
             print(f"{key:<20} {point:+.3f}  [{lo:+.3f}, {hi:+.3f}]")
-        checks = rule(figures[name], figures["shipped"], figures["baseline"], got["themes_micro_f1"])
+        checks = ship_rule(figures[name], figures["shipped"], figures["baseline"], got["themes_micro_f1"])
         print(f"== ship rule for {name}")
         for cond, ok in checks.items():
             print(f"{'ok  ' if ok else 'MISS'} {cond}")

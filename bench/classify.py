@@ -186,8 +186,17 @@ per cent: compare runs on a quiet machine.
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + body
     else:
+        # Replace the introduction and the table; notes written after the table stay.
         nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[nxt + 1 :] if nxt != -1 else "")
+        end = len(text) if nxt == -1 else nxt + 1
+        table_at = text.find("| measure | figure |", start, end)
+        if table_at != -1:
+            lines_end = table_at
+            while lines_end < end and text.startswith("|", lines_end):
+                newline = text.find("\n", lines_end, end)
+                lines_end = end if newline == -1 else newline + 1
+            end = lines_end
+        text = text[:start] + body + text[end:]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
 

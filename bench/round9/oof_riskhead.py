@@ -1,23 +1,23 @@
-"""Round 9 probe: variants of the lexical risk head judged on out-of-fold halves (training replies only)."""
+"""Round 9 probe: variants of the lexical risk head judged on out-of-fold halves (training replies only).
+
+Run from the repository root on round 8's data/oof (before round 9's training) for the committed
+.out file; on a later data/oof it measures that round's folds instead."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.numpy import load_file
 
 from feedbackbot.nlp import cutoffs
 from feedbackbot.nlp.cutoffs import RiskRule, compare_rules, net_raises_to_urgent
 from feedbackbot.nlp.data import Example, load_corpus
-from feedbackbot.nlp.folds import ENCODER_GROUPS
+from feedbackbot.nlp.folds import OutOfFold, fold_file
 from feedbackbot.nlp.language import detect_language
 from feedbackbot.nlp.lexical import LexicalHeads
-from feedbackbot.nlp.model import Probabilities, urgent_scores
+from feedbackbot.nlp.model import urgent_scores
 from feedbackbot.nlp.riskhead import glossed
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
@@ -52,18 +52,8 @@ def oof(ex: list[Example], texts: list[str], folds: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     """Print the mean recall/precision on 25 halvings of each variant (model alone, one cut-off)."""
-    ids: list[str] = []
-    arrays: dict[str, list[np.ndarray]] = {}
-    for k in range(4):
-        path = Path(f"data/oof/fold-{k}.safetensors")
-        with safe_open(str(path), framework="numpy") as fh:
-            ids += json.loads((fh.metadata() or {})["ids"])
-        for name, a in load_file(str(path)).items():
-            arrays.setdefault(name, []).append(a)
-    order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    cat = {n: np.concatenate(v)[order] for n, v in arrays.items()}
-    ids = [ids[i] for i in order]
-    enc = Probabilities(*(cat[f"encoder.{g}"] for g in ENCODER_GROUPS))
+    pooled = OutOfFold.pool([OutOfFold.read(fold_file(Path("data/oof"), k)) for k in range(4)])
+    ids, enc = list(pooled.ids), pooled.encoder
     examples, _ = load_corpus(Path("data/corpus"))
     by_id = {e.id: e for e in examples}
     ex = [by_id[i] for i in ids]
@@ -71,7 +61,7 @@ def main() -> None:
     gold = np.array([risk_rank(e.risk) >= 2 for e in ex])
     english = np.array([la == "en" for la in langs])
     net = net_raises_to_urgent([e.text for e in ex], langs)
-    folds = cat["fold"].astype(int)
+    folds = pooled.fold.astype(int)
     base = urgent_scores(enc, load_taxonomy(), "risk")
     variants: dict[str, np.ndarray] = {}
     for c in [float(x) for x in sys.argv[1:]] or [10.0]:

@@ -1,38 +1,28 @@
-"""Round 9 probe: urgent recall on out-of-fold halves for lexical risk shares beyond 0.6 (training replies only)."""
+"""Round 9 probe: urgent recall on out-of-fold halves for lexical risk shares beyond 0.6 (training replies only).
+
+Run from the repository root on round 8's data/oof (before round 9's training) for the committed
+.out file; on a later data/oof it measures that round's folds instead."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.numpy import load_file
 
 from feedbackbot.nlp import cutoffs
 from feedbackbot.nlp.cutoffs import RiskRule, compare_rules, net_raises_to_urgent
 from feedbackbot.nlp.data import load_corpus
-from feedbackbot.nlp.folds import ENCODER_GROUPS
+from feedbackbot.nlp.folds import OutOfFold, fold_file
 from feedbackbot.nlp.language import detect_language
-from feedbackbot.nlp.model import URGENT_SCORES, Probabilities, urgent_scores
+from feedbackbot.nlp.model import URGENT_SCORES, urgent_scores
 from feedbackbot.nlp.riskhead import out_of_fold_risk
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
 
 def main() -> None:
     """Print each rule's mean recall/precision on 25 halvings, with shares 0.0 .. 1.0."""
-    ids: list[str] = []
-    arrays: dict[str, list[np.ndarray]] = {}
-    for k in range(4):
-        path = Path(f"data/oof/fold-{k}.safetensors")
-        with safe_open(str(path), framework="numpy") as fh:
-            ids += json.loads((fh.metadata() or {})["ids"])
-        for name, a in load_file(str(path)).items():
-            arrays.setdefault(name, []).append(a)
-    order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    cat = {n: np.concatenate(v)[order] for n, v in arrays.items()}
-    ids = [ids[i] for i in order]
-    enc = Probabilities(*(cat[f"encoder.{g}"] for g in ENCODER_GROUPS))
+    pooled = OutOfFold.pool([OutOfFold.read(fold_file(Path("data/oof"), k)) for k in range(4)])
+    ids, enc = list(pooled.ids), pooled.encoder
     examples, _ = load_corpus(Path("data/corpus"))
     by_id = {e.id: e for e in examples}
     ex = [by_id[i] for i in ids]
@@ -41,7 +31,7 @@ def main() -> None:
     gold = np.array([risk_rank(e.risk) >= 2 for e in ex])
     english = np.array([la == "en" for la in langs])
     net = net_raises_to_urgent([e.text for e in ex], langs)
-    lexical = out_of_fold_risk(ex, langs, [int(f) for f in cat["fold"]])
+    lexical = out_of_fold_risk(ex, langs, [int(f) for f in pooled.fold])
     scores = {kind: urgent_scores(enc, tax, kind) for kind in URGENT_SCORES}
     scores["lexical"] = lexical[:, 0]
     cutoffs.URGENT_RULES = tuple(RiskRule(s, pl, share) for share in (0.0, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0)

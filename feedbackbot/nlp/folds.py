@@ -73,7 +73,6 @@ class OutOfFold:
     def load(cls, path: Path, expected_fingerprint: str) -> OutOfFold | None:
         """The cached fold, or None when it is missing or was made from other data or another recipe."""
         from safetensors import safe_open
-        from safetensors.numpy import load_file
 
         if not path.is_file():
             return None
@@ -81,6 +80,16 @@ class OutOfFold:
             meta = fh.metadata() or {}
         if meta.get("fingerprint") != expected_fingerprint:
             return None
+        return cls.read(path)
+
+    @classmethod
+    def read(cls, path: Path) -> OutOfFold:
+        """The fold file as it is, whatever data or recipe made it (for analyses of a committed ``data/oof``)."""
+        from safetensors import safe_open
+        from safetensors.numpy import load_file
+
+        with safe_open(str(path), framework="numpy") as fh:
+            meta = fh.metadata() or {}
         t = load_file(str(path))
         return cls(
             tuple(json.loads(meta["ids"])),

@@ -5,6 +5,7 @@ Run from the repository root on round 8's data/oof (before round 9's training) f
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,14 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from feedbackbot.nlp import cutoffs
-from feedbackbot.nlp.cutoffs import RiskRule, compare_rules, net_raises_to_urgent
-from feedbackbot.nlp.data import Example, load_corpus
-from feedbackbot.nlp.folds import OutOfFold, fold_file
-from feedbackbot.nlp.language import detect_language
+from feedbackbot.nlp.cutoffs import RiskRule, compare_rules
+from feedbackbot.nlp.data import Example
 from feedbackbot.nlp.lexical import LexicalHeads
 from feedbackbot.nlp.model import urgent_scores
 from feedbackbot.nlp.riskhead import glossed
-from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
+from feedbackbot.nlp.taxonomy import load_taxonomy
+
+_spec = importlib.util.spec_from_file_location("oof_shares", Path(__file__).resolve().parent / "oof_shares.py")
+assert _spec is not None and _spec.loader is not None
+oof_shares = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(oof_shares)
 
 COLS = ("urgent", "any_risk", "danger", "self_harm")
 
@@ -52,17 +56,9 @@ def oof(ex: list[Example], texts: list[str], folds: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     """Print the mean recall/precision on 25 halvings of each variant (model alone, one cut-off)."""
-    pooled = OutOfFold.pool([OutOfFold.read(fold_file(Path("data/oof"), k)) for k in range(4)])
-    ids, enc = list(pooled.ids), pooled.encoder
-    examples, _ = load_corpus(Path("data/corpus"))
-    by_id = {e.id: e for e in examples}
-    ex = [by_id[i] for i in ids]
-    langs = [detect_language(e.text) for e in ex]
-    gold = np.array([risk_rank(e.risk) >= 2 for e in ex])
-    english = np.array([la == "en" for la in langs])
-    net = net_raises_to_urgent([e.text for e in ex], langs)
+    pooled, ex, langs, gold, english, net = oof_shares.out_of_fold_replies()
     folds = pooled.fold.astype(int)
-    base = urgent_scores(enc, load_taxonomy(), "risk")
+    base = urgent_scores(pooled.encoder, load_taxonomy(), "risk")
     variants: dict[str, np.ndarray] = {}
     for c in [float(x) for x in sys.argv[1:]] or [10.0]:
         import sklearn.linear_model as lm  # type: ignore[import-untyped]  # LexicalHeads.fit imports from here

@@ -349,3 +349,46 @@ def test_v4_danger_now_and_self_harm(text: str, category: str) -> None:
 )
 def test_v4_cues_keep_the_vetoes(text: str) -> None:
     assert level(text) != "urgent"
+
+
+# The v5 cues (round 9's training replies): "your last day" threats, standing across the road, a door
+# knocked at for half an hour, blades collected, goodbyes to family, "I'm on the bridge", the rope ready
+# — again in my own words, one or two per language.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("just got a text off a withheld number saying your last day tonight", "immediate_danger"),
+        ("they're standing across the road from my flat watching the window", "immediate_danger"),
+        ("someone has been banging on my door for the last twenty minutes", "immediate_danger"),
+        ("I've been saving up razor blades in my drawer", "self_harm"),
+        ("please tell my son it wasn't his fault", "self_harm"),
+        ("don't know how much longer I'll be around tbh", "self_harm"),
+        ("dostałam sms: to twój ostatni dzień", "immediate_danger"),  # "this is your last day"
+        ("zostawiam wszystko siostrze, jak mnie już nie będzie", "self_harm"),  # "when I'm gone"
+        ("sunt pe podul mare, spuneți-i fiicei mele că o iubesc", "self_harm"),  # "I'm on the bridge"
+        ("a venit cu cuțitul, e pe scări acum", "immediate_danger"),  # "he's on the stairs now"
+        ("كتبلي اليوم آخر يوم إلك", "immediate_danger"),  # "he wrote: today is your last day"
+        ("جهزت الحبل وخلصت", "self_harm"),  # "I've got the rope ready, I'm done"
+        ("waheguru menu chakk lai, bas", "self_harm"),  # "Waheguru take me, enough"
+        ("amar meye school se ghar nahi aya abhi tak", "immediate_danger"),  # code-switched: not home from school
+        ("ami ar ei jibon rakhbo na", "self_harm"),  # "I won't keep this life any more"
+        ("o likhse ami tor bashar samne", "immediate_danger"),  # "he wrote: I'm in front of your house"
+    ],
+)
+def test_v5_danger_now_and_self_harm(text: str, category: str) -> None:
+    assert category in categories(text)
+    assert level(text) == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on my last day at work the officer rang, very kind",  # "my last day" is not a threat
+        "your last day in the job was my first contact with the police, funny that",
+        "we saved all the receipts for the tablets he broke",  # a tablet computer, receipts saved
+        "jak mnie nie będzie w domu, proszę zostawić kartkę",  # "when I'm not at home, leave a note"
+        "nu pot să ies din casă până nu vine lăcătușul, e ok",  # "can't go out till the locksmith comes"
+    ],
+)
+def test_v5_cues_keep_the_vetoes(text: str) -> None:
+    assert level(text) != "urgent"

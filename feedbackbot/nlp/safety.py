@@ -1368,6 +1368,43 @@ RULES: tuple[SafetyRule, ...] = (
         r"(?:আজ রাতই শেষ|জীবন রাখব না|রক্ত থামছে না)",
         temporal=False,
     ),
+    # ----------------------------------------------------------------- community languages (v6)
+    # Round 13 (beside 2026.11.11), from the round-10 and round-12 writers' training replies that the
+    # model, never trained on them, and net v5 both missed: "he's here" and "he's in the flat" as a
+    # whole sentence, someone trying to open the door with a key, "he's got inside" and "he's coming"
+    # opening a sentence in colloquial Bengali (mid-sentence "o" is "also"); "I've decided to leave
+    # this world", "I don't want to be a burden on anyone any more" (Egyptian and Levantine Arabic in
+    # Latin letters), "I won't be here anyway" and the insurance papers left out for the family.
+    _rule(
+        "pl.danger_v6", _ID,
+        r"\b(?:on|ona|oni)\s+(?:tu|tutaj)\s+(?:jest|sa)\b(?=\s*(?:[.!]|$))|"
+        r"\b(?:on|ona)\s+jest\s+(?:tu|tutaj)\b(?=\s*(?:[.!]|$))|"
+        r"(?:^|(?<=[.!?]\s))(?:on |ona )?jest w (?:moim |naszym )?mieszkaniu\b|\bjest w (?:moim|naszym) domu\b|"
+        r"\b(?:probuje|probuja|usiluje|usiluja)\s+otworzyc\s+(?:moje\s+|nasze\s+|mi\s+)?drzwi\b",
+    ),
+    _rule(
+        "bn.danger_v6", _ID,
+        r"(?:^|(?<=[.!?।]\s))(?:o (?:bhitore|bhetore|bhitor e|ghore) (?:dhukse|dhukche|dhukeche|dhuke gese|"
+        r"dhuke geche)\b|ও (?:ভিতরে|ভেতরে|ঘরে) (?:ঢুকসে|ঢুকছে|ঢুকেছে|ঢুকে গেছে)|"
+        r"o (?:ashtese|astese|asteche|ashteche)\b|ও (?:আসতেছে|আসছে)(?!\w))",
+    ),
+    _rule(
+        "ar.self_harm_v6", _SH,
+        r"\b(?:amshy|amshi|am4y|aseeb|asib|asyb|a5rog|akhrog)\s+(?:men|mn|min)\s+(?:el ?|al ?|il ?)?"
+        r"(?:donia|donya|dunya|dunia|dnya)\b|\b(?:aseeb|asib|asyb)\s+(?:el ?|al ?)?(?:donia|donya|dunya|dunia)\b|"
+        r"\b(?:ma ?ba3ed|ma ?ba3d|ma ?3ad|ma3ad)\s+(?:bade|badi|bdi|biddi|beddi)\s+(?:kun|koon|kon|2kun|akun)\s+"
+        r"(?:7emel|7eml|7iml|3ab2|3eb2|3ib2)\b|"
+        r"(?:(?:امشي|اخرج|اطلع) من (?:ال)?دنيا|(?:اسيب|اترك) (?:ال)?دنيا|"
+        r"(?:ما بقى|ما عاد|ما بعد) ?(?:بدي|اريد) (?:كون|اكون) (?:حمل|عبء|عبئ))",
+        temporal=False, negatable=False,
+    ),
+    _rule(
+        "bn.self_harm_v6", _SH,
+        r"\bami (?:to|toh|tow) (?:ar )?thakbo na\b|(?:আমি তো (?:আর )?থাকব না)|"
+        r"\b(?:insurance|bima|will)(?: er| r)? (?:kagoj|kagoz|kagaj|paper|papers|document|documents)\b"
+        r"[^.!?\n]{0,40}\brekhe (?:gelam|gelum|jacchi|jachhi|jachi)\b",
+        temporal=False, negatable=False,
+    ),
     # New or fake accounts made to get round a block: harassment, whatever the language.
     _rule("en.new_accounts", _OA, r"\b(?:new|fake|another|different) (?:accounts?|profiles?)\b"),
     _rule("ur.new_accounts", _OA, r"\b(?:naya|naye|nayi|nawa|nawe) (?:account|id|profile)\b"),

@@ -353,7 +353,7 @@ def test_v4_cues_keep_the_vetoes(text: str) -> None:
 
 # The v5 cues (round 9's training replies): "your last day" threats, standing across the road, a door
 # knocked at for half an hour, blades collected, goodbyes to family, "I'm on the bridge", the rope ready
-# — again in my own words, one or two per language.
+# — again in my own words, one or two per language; then v6's (round 13).
 @pytest.mark.parametrize(
     ("text", "category"),
     [
@@ -373,9 +373,19 @@ def test_v4_cues_keep_the_vetoes(text: str) -> None:
         ("amar meye school se ghar nahi aya abhi tak", "immediate_danger"),  # code-switched: not home from school
         ("ami ar ei jibon rakhbo na", "self_harm"),  # "I won't keep this life any more"
         ("o likhse ami tor bashar samne", "immediate_danger"),  # "he wrote: I'm in front of your house"
+        # v6 (round 13: the round-10 and round-12 writers' training replies), again in my own words.
+        ("ona tu jest!!", "immediate_danger"),  # "she's here"
+        ("słyszę go. Jest w moim mieszkaniu", "immediate_danger"),  # "I can hear him. He's in my flat"
+        ("ktoś próbuje otworzyć drzwi, boję się", "immediate_danger"),  # "someone's trying to open the door"
+        ("o ghore dhuke geche", "immediate_danger"),  # "he's got into the room"
+        ("ও আসছে। কী করব", "immediate_danger"),  # "he's coming. what do I do"
+        ("khalas, aseeb el donia di", "self_harm"),  # "enough, I'll leave this world"
+        ("ma 3ad bade kun 3eb2 3a 7ada", "self_harm"),  # "I don't want to be a burden on anyone any more"
+        ("ma ke bolben, ami to thakbo na", "self_harm"),  # "tell mum, I won't be here anyway"
+        ("bima r kagoj drawer e rekhe jacchi", "self_harm"),  # "I'm leaving the insurance papers in the drawer"
     ],
 )
-def test_v5_danger_now_and_self_harm(text: str, category: str) -> None:
+def test_v5_and_v6_danger_now_and_self_harm(text: str, category: str) -> None:
     assert category in categories(text)
     assert level(text) == "urgent"
 
@@ -388,7 +398,12 @@ def test_v5_danger_now_and_self_harm(text: str, category: str) -> None:
         "we saved all the receipts for the tablets he broke",  # a tablet computer, receipts saved
         "jak mnie nie będzie w domu, proszę zostawić kartkę",  # "when I'm not at home, leave a note"
         "nu pot să ies din casă până nu vine lăcătușul, e ok",  # "can't go out till the locksmith comes"
+        "on tu jest od lat, to mój sąsiad z dołu",  # "he's been here for years, my neighbour downstairs"
+        "córka jest w mieszkaniu sama po szkole, proszę dzwonić wieczorem",  # a daughter home alone, calls later
+        "ammu o ashtese kal, amar sathe thakbe",  # "mum is also coming tomorrow, she'll stay with me"
+        "insurance er kagoj thanay jama dilam",  # "I handed the insurance papers in at the station"
+        "kont 3ayez amshy men el bet da",  # "I wanted to move out of this house"
     ],
 )
-def test_v5_cues_keep_the_vetoes(text: str) -> None:
+def test_v5_and_v6_cues_keep_the_vetoes(text: str) -> None:
     assert level(text) != "urgent"

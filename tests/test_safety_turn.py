@@ -27,7 +27,7 @@ async def test_an_urgent_reply_gets_safety_guidance_and_pauses_the_survey(client
     assert survey.status == "paused"
     assert item.status == "classified" and item.classification["risk"] == "urgent"
     assert "immediate_danger" in item.classification["risk_categories"]
-    assert item.model_version == "keyword-stand-in-1"
+    assert item.model_version == "keyword-stand-in-1+net-v6"
     assert item.classification["cues"], "the cue that raised the risk is kept for the officer"
 
 
@@ -71,4 +71,4 @@ async def test_pending_feedback_is_classified_by_the_worker(client: TestClient[A
     await services.scheduler.run_once()
     async with services.db.session() as s:
         item = (await s.exec(select(FeedbackItem).order_by(col(FeedbackItem.id)))).one()
-    assert item.status == "classified" and item.model_version == "keyword-stand-in-1"
+    assert item.status == "classified" and item.model_version == "keyword-stand-in-1+net-v6"

@@ -6,11 +6,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from feedbackbot.nlp.language import detect_language
-from feedbackbot.nlp.safety import apply_safety_net, scan
+from feedbackbot.nlp.safety import NET_VERSION, apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, max_risk
 from feedbackbot.nlp.types import Classification
 
-KEYWORD_MODEL_VERSION = "keyword-stand-in-1"
+KEYWORD_MODEL_VERSION = f"keyword-stand-in-1+net-{NET_VERSION}"
 
 #: Trigger words (case-insensitive, matched as whole words or phrases) for each label.
 THEME_TRIGGERS: Mapping[str, tuple[str, ...]] = {

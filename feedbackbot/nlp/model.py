@@ -18,7 +18,7 @@ from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.language import detect_language
 from feedbackbot.nlp.lexical import LexicalHeads
 from feedbackbot.nlp.riskhead import RISK_GROUP, RISK_LEXICAL_FILES, urgent_lexical
-from feedbackbot.nlp.safety import apply_safety_net, scan
+from feedbackbot.nlp.safety import NET_VERSION, apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import Taxonomy, load_taxonomy
 from feedbackbot.nlp.types import Classification
 
@@ -288,7 +288,7 @@ class TransformerClassifier:
         self.head_weight = head_weight
         self.head_bias = head_bias
         self.thresholds = thresholds
-        self.model_version = model_version
+        self.model_version = f"{model_version}+net-{NET_VERSION}"
         self.taxonomy = taxonomy or load_taxonomy()
         self.batch_size = batch_size
         self.lexical = lexical

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from feedbackbot.nlp.taxonomy import max_risk
 from feedbackbot.nlp.types import SafetyCue
 
+#: The rule set's version, recorded with every classification beside the model's ("...+net-v6"): the
+#: net can change without the weights, and an officer reading an old flag should know which rules ran.
+NET_VERSION = "v6"
+
 CATEGORY_LEVEL = {
     "immediate_danger": "urgent",
     "self_harm": "urgent",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedbackbot.nlp import Classification, Classifier, KeywordClassifier
+from feedbackbot.nlp.safety import NET_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def one(clf: KeywordClassifier, text: str) -> Classification:
 
 def test_is_a_classifier(clf: KeywordClassifier) -> None:
     assert isinstance(clf, Classifier)
-    assert clf.model_version == "keyword-stand-in-1"
+    assert clf.model_version == f"keyword-stand-in-1+net-{NET_VERSION}"  # the stand-in and the net it runs
     assert clf.classify([]) == []
 
 

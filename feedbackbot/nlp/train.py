@@ -92,8 +92,20 @@ def _adapted_modules(layer_prefix: str) -> list[str]:
     ]
 
 
-def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]) -> dict[str, np.ndarray]:
-    """Fine-tune adapters and the head on ``fit``; return the tensors to save."""
+def fit_encoder(
+    config: TrainConfig,
+    fit: Sequence[Example],
+    log: Callable[[str], None],
+    checkpoint: Path | None = None,
+    fp: str = "",
+) -> dict[str, np.ndarray]:
+    """Fine-tune adapters and the head on ``fit``; return the tensors to save.
+
+    With ``checkpoint``, the whole training state (adapters, head, optimiser, schedule and the random
+    state dropout draws from) is written there after every epoch, tagged with ``fp``; a later call
+    with the same path and fingerprint carries on after the last finished epoch and ends with the
+    same tensors as an uninterrupted run, so a stopped machine loses at most one epoch.
+    """
     import torch
 
     from feedbackbot.nlp.encoder import MiniLMEncoder
@@ -156,8 +168,21 @@ def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     ce = torch.nn.functional.cross_entropy
     bounds = np.cumsum([0, *sizes])
+    trained = [*adapter_params, *head.parameters()]
+    first = 0
+    if checkpoint is not None and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=True)
+        if state["fingerprint"] == fp and state["epochs"] == epochs:
+            with torch.no_grad():
+                for p, saved in zip(trained, state["params"], strict=True):
+                    p.copy_(saved)
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["schedule"])
+            torch.set_rng_state(state["rng"])
+            first = int(state["epoch"])
+            log(f"resuming after epoch {first}/{epochs} from {checkpoint}")
     started = time.perf_counter()
-    for epoch in range(epochs):
+    for epoch in range(first, epochs):
         model.train()
         order = list(range(len(fit)))
         random.Random(config.seed + epoch).shuffle(order)
@@ -194,6 +219,13 @@ def _fit(config: TrainConfig, fit: Sequence[Example], log: Callable[[str], None]
             opt.step()
             sched.step()
             total += float(loss.item()) * len(idx)
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"fingerprint": fp, "epochs": epochs, "epoch": epoch + 1,
+                        "params": [p.detach().clone() for p in trained], "optimizer": opt.state_dict(),
+                        "schedule": sched.state_dict(), "rng": torch.get_rng_state()}, tmp)
+            tmp.replace(checkpoint)
         log(f"epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f}, {len(pairs)} urgent replies buried "
             f"({time.perf_counter() - started:.0f} s)")
     tensors: dict[str, np.ndarray] = {
@@ -264,18 +296,20 @@ def run_part(config: TrainConfig, part: str, log: Callable[[str], None]) -> None
     splits = make_splits(config, log, record=False)
     folds = assign_folds(splits.train, config.folds)
     fp = fingerprint(config.recipe(), splits.train, folds)
+    checkpoint = checkpoint_file(config, part)
     if part == "final":
-        tensors = _fit(config, splits.train, log)
+        tensors = fit_encoder(config, splits.train, log, checkpoint, fp)
         config.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = config.cache_dir / f"{FINAL_FILE}.tmp"
         save_file(tensors, str(tmp), metadata={"fingerprint": fp})
         tmp.replace(config.cache_dir / FINAL_FILE)
+        checkpoint.unlink(missing_ok=True)
         return
     k = int(part.removeprefix("fold-"))
     fit = [e for e in splits.train if folds[e.id] != k]
     left = [e for e in splits.train if folds[e.id] == k]
     log(f"fold {k}: fitting on {len(fit)} replies, scoring {len(left)}")
-    tensors = _fit(config, fit, log)
+    tensors = fit_encoder(config, fit, log, checkpoint, fp)
     tax = load_taxonomy()
     provisional = Thresholds((0.5,) * len(tax.themes), (0.5,) * len(tax.risk_categories),
                              (0.5,) * len(tax.requests), 0.5, 0.5, 0.5, 0.5)
@@ -291,6 +325,12 @@ def run_part(config: TrainConfig, part: str, log: Callable[[str], None]) -> None
     oof = OutOfFold(tuple(e.id for e in left), np.full(len(left), k, dtype=np.float32), encoder_p,
                     lexical.probabilities(texts))
     oof.save(fold_file(config.oof_dir, k), fp)
+    checkpoint.unlink(missing_ok=True)
+
+
+def checkpoint_file(config: TrainConfig, part: str) -> Path:
+    """Where one training keeps its state between epochs (``var/train/checkpoints/<part>.pt``)."""
+    return config.cache_dir / "checkpoints" / f"{part}.pt"
 
 
 def part_command(config: TrainConfig, part: str) -> list[str]:

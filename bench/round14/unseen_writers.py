@@ -1,6 +1,6 @@
 """Round 14: models and safety nets on replies none of them has seen — counts only, no reply text.
 
-Usage: python bench/round14/unseen.py WEIGHTS_DIR [WEIGHTS_DIR ...] -- FILE.jsonl ...
+Usage: python bench/round14/unseen_writers.py WEIGHTS_DIR [WEIGHTS_DIR ...] -- FILE.jsonl ...
 
 For every reply in the files: urgent found and false urgent alarms, per language and in all, for each
 weights directory with net v5 (the rules whose id ends in "_v6" left out) and with net v6, then for the

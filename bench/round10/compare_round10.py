@@ -1,6 +1,6 @@
 """Round 10's one held-out confirmation: round 9's comparison and rule, unchanged (bench/round10/RULE.md).
 
-Usage (from the repository root):
+Usage (from the root of branch classifier-2026.11.10, whose split holds the grown held-out replies):
     python bench/round10/compare_round10.py SHIPPED_DIR NAME=WEIGHTS_DIR [NAME=WEIGHTS_DIR ...]
 
 Both sets of weights run with this tree's glossary and safety net (v5) on the grown held-out split.

@@ -1,6 +1,7 @@
 """Round 10: bench/round9/preflight.py twice — with safety net v4 (the v5 rules left out) and with v5.
 
-Usage (from the repository root, after the split is extended): python bench/round10/preflight_nets.py FILE.jsonl ...
+Usage (from the root of branch classifier-2026.11.10, whose corpus and split hold round 10's replies):
+    python bench/round10/preflight_nets.py FILE.jsonl ...
 
 The new writers' training replies, read by nobody when v5 was fixed, are the net's first unseen
 test. The v4 run drops the rules whose id ends in "_v5" from ``scan``'s default rule set for the

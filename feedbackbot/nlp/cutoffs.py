@@ -16,11 +16,11 @@ from feedbackbot.nlp.folds import OutOfFold
 from feedbackbot.nlp.lexical import GROUPS as LEXICAL_GROUPS
 from feedbackbot.nlp.lexical import LexicalHeads
 from feedbackbot.nlp.model import URGENT_SCORES, Thresholds, any_risk_scores, urgent_scores
-from feedbackbot.nlp.riskhead import out_of_fold_risk
+from feedbackbot.nlp.riskhead import out_of_fold_risk, urgent_lexical
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.10"
+MODEL_SERIES = "minilm-heads-2026.11.12"
 # The model alone must reach this precision out of fold. It sits above the 0.70 floor because the
 # safety net adds its own false alarms on replies its rules were not written from: on the 496
 # round-6 training replies (read only after the net was last changed) it raised 0.026 of the other
@@ -167,7 +167,9 @@ class RiskRule:
         return f"{self.score}{lexical}, {'per language group' if self.per_language else 'one cut-off'}"
 
 
-LEXICAL_SHARES = (0.0, 0.2, 0.4, 0.6)
+LEXICAL_SHARES = (0.0, 0.2, 0.4, 0.6, 0.8)
+# The any-risk score's shares (round 11 widened only the urgent rule's grid).
+ANY_RISK_SHARES = (0.0, 0.2, 0.4, 0.6)
 # Simplest first: a later rule must find clearly more urgent replies on the halves to be chosen.
 URGENT_RULES = tuple(RiskRule(score, per_language, share) for share in LEXICAL_SHARES
                      for per_language in (False, True) for score in ("risk", "categories", "mean"))
@@ -261,7 +263,7 @@ def choose_any_share(base: np.ndarray, lexical: np.ndarray, gold: np.ndarray, en
     """
     halves = _halvings(len(gold), rounds, seed)
     f2: dict[float, float] = {}
-    for share in LEXICAL_SHARES:
+    for share in ANY_RISK_SHARES:
         s = (1.0 - share) * base + share * lexical
         got = []
         for tune, test in halves:
@@ -272,7 +274,7 @@ def choose_any_share(base: np.ndarray, lexical: np.ndarray, gold: np.ndarray, en
             got.append(5 * p * r / (4 * p + r) if p + r else 0.0)
         f2[share] = float(np.mean(got))
     best = max(f2.values())
-    return next(x for x in LEXICAL_SHARES if f2[x] >= best - RECALL_TIE), f2
+    return next(x for x in ANY_RISK_SHARES if f2[x] >= best - RECALL_TIE), f2
 
 
 def net_raises_to_urgent(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
@@ -317,7 +319,7 @@ def decide_from_oof(
     net = net_raises_to_urgent([e.text for e in examples], languages)
     lexical_risk = out_of_fold_risk(examples, languages, [int(f) for f in oof.fold])
     scores = {kind: urgent_scores(oof.encoder, tax, kind) for kind in URGENT_SCORES}
-    scores["lexical"] = lexical_risk[:, 0]
+    scores["lexical"] = urgent_lexical(lexical_risk)
     goal = URGENT_PRECISION_GOAL
     compared = compare_rules(scores, urgent, english, net, goal)
     for rule, res in compared.items():

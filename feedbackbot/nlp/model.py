@@ -17,7 +17,7 @@ from feedbackbot.nlp.encoder import MiniLMEncoder
 from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.language import detect_language
 from feedbackbot.nlp.lexical import LexicalHeads
-from feedbackbot.nlp.riskhead import RISK_GROUP, RISK_LEXICAL_FILES
+from feedbackbot.nlp.riskhead import RISK_GROUP, RISK_LEXICAL_FILES, urgent_lexical
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import Taxonomy, load_taxonomy
 from feedbackbot.nlp.types import Classification
@@ -136,7 +136,7 @@ class Probabilities:
     risk: FloatArray
     risk_categories: FloatArray
     requests: FloatArray
-    lexical_risk: FloatArray | None = None  # the lexical risk head's P(urgent), P(any risk), when it has one
+    lexical_risk: FloatArray | None = None  # the lexical risk head's columns (riskhead.RISK_COLUMNS), if any
 
     def row(self, i: int) -> Probabilities:
         """Row ``i`` alone, as a batch of one."""
@@ -145,10 +145,10 @@ class Probabilities:
                              self.risk_categories[i : i + 1], self.requests[i : i + 1], lex)
 
 
-def _lexical_column(p: Probabilities, column: int, share: float) -> FloatArray:
+def _lexical_scores(p: Probabilities, share: float) -> FloatArray:
     if p.lexical_risk is None:
         raise ValueError(f"these cut-offs give the lexical risk head a share of {share}, but it gave no scores")
-    return np.asarray(p.lexical_risk[:, column], dtype=np.float32)
+    return p.lexical_risk
 
 
 def probabilities(logits: FloatArray, tax: Taxonomy) -> Probabilities:
@@ -170,12 +170,12 @@ def probabilities(logits: FloatArray, tax: Taxonomy) -> Probabilities:
 
 def urgent_scores(p: Probabilities, tax: Taxonomy, kind: str, lexical_share: float = 0.0) -> FloatArray:
     """Each row's urgent score of ``kind`` (see ``Thresholds.urgent_score``), with the lexical risk
-    head's P(urgent) mixed in at ``lexical_share``."""
+    head's urgent score (``riskhead.urgent_lexical``) mixed in at ``lexical_share``."""
     base = _urgent_base(p, tax, kind)
     if lexical_share == 0.0:
         return base
-    return np.asarray((1.0 - lexical_share) * base + lexical_share * _lexical_column(p, 0, lexical_share),
-                      dtype=np.float32)
+    lexical = urgent_lexical(_lexical_scores(p, lexical_share))
+    return np.asarray((1.0 - lexical_share) * base + lexical_share * lexical, dtype=np.float32)
 
 
 def any_risk_scores(p: Probabilities, tax: Taxonomy, lexical_share: float = 0.0) -> FloatArray:
@@ -184,7 +184,7 @@ def any_risk_scores(p: Probabilities, tax: Taxonomy, lexical_share: float = 0.0)
                       dtype=np.float32)
     if lexical_share == 0.0:
         return base
-    return np.asarray((1.0 - lexical_share) * base + lexical_share * _lexical_column(p, 1, lexical_share),
+    return np.asarray((1.0 - lexical_share) * base + lexical_share * _lexical_scores(p, lexical_share)[:, 1],
                       dtype=np.float32)
 
 

@@ -11,14 +11,31 @@ from feedbackbot.nlp.gloss import encoder_text
 from feedbackbot.nlp.lexical import FloatArray, LexicalHeads
 
 RISK_GROUP = "risk"
-RISK_COLUMNS = ("urgent", "any_risk")
+# Urgent is two things whose words share little (danger now, self-harm): the head also learns each
+# apart, and its urgent score is the mean of P(urgent) and the likelier of the two.
+URGENT_PARTS = ("immediate_danger", "self_harm")
+RISK_COLUMNS = ("urgent", "any_risk", *URGENT_PARTS)
 RISK_LEXICAL_FILES = ("lexical-risk.safetensors", "lexical-risk-vocabulary.json")
 
 
 def risk_rows(examples: Sequence[Example]) -> list[tuple[str, ...]]:
-    """Each reply's risk as the head's two labels: urgent is also any risk."""
-    return [("urgent", "any_risk") if e.risk == "urgent" else ("any_risk",) if e.risk == "safeguarding" else ()
-            for e in examples]
+    """Each reply's risk as the head's labels: urgent is also any risk; danger and self-harm as labelled."""
+    rows = []
+    for e in examples:
+        level = ("urgent", "any_risk") if e.risk == "urgent" else ("any_risk",) if e.risk == "safeguarding" else ()
+        rows.append(level + tuple(c for c in URGENT_PARTS if c in e.risk_categories))
+    return rows
+
+
+def urgent_lexical(scores: FloatArray) -> FloatArray:
+    """The head's urgent score from its columns: mean(P(urgent), max(P(danger), P(self-harm))).
+
+    A head saved with only the first two columns (before round 11) gives its P(urgent) as it is.
+    """
+    if scores.shape[1] < len(RISK_COLUMNS):
+        return np.asarray(scores[:, 0], dtype=np.float32)
+    parts = scores[:, [RISK_COLUMNS.index(c) for c in URGENT_PARTS]].max(axis=1)
+    return np.asarray((scores[:, 0] + parts) / 2.0, dtype=np.float32)
 
 
 def glossed(texts: Sequence[str], languages: Sequence[str]) -> list[str]:
@@ -37,7 +54,7 @@ def fit_risk_head(examples: Sequence[Example], languages: Sequence[str], seed: i
 
 
 def out_of_fold_risk(examples: Sequence[Example], languages: Sequence[str], folds: Sequence[int]) -> FloatArray:
-    """P(urgent) and P(any risk) for each reply from a head fitted on the other folds' replies (n x 2).
+    """Each column of ``RISK_COLUMNS`` for each reply, from a head fitted on the other folds' replies.
 
     The head takes seconds to fit, so unlike the encoder it is refitted here rather than cached.
     """

@@ -1274,7 +1274,7 @@ RULES: tuple[SafetyRule, ...] = (
         temporal=False,
     ),
     # ----------------------------------------------------------------- every language: general cues (v5)
-    # 2026.11.10, from the round-9 training replies that model and net both missed out of fold: a
+    # Round 10 (beside 2026.11.9), from the round-9 training replies model and net both missed out of fold: a
     # threat of "your last day", the attacker walking in where the victim is, a door knocked at for
     # half an hour, standing across the road, a child not home from school, "tell my daughter it was
     # not her fault", blades collected, "not sure how much longer I'll be around", on the bridge,

@@ -20,7 +20,7 @@ from feedbackbot.nlp.riskhead import out_of_fold_risk, urgent_lexical
 from feedbackbot.nlp.safety import apply_safety_net, scan
 from feedbackbot.nlp.taxonomy import load_taxonomy, risk_rank
 
-MODEL_SERIES = "minilm-heads-2026.11.11"
+MODEL_SERIES = "minilm-heads-2026.11.13"
 # The model alone must reach this precision out of fold. It sits above the 0.70 floor because the
 # safety net adds its own false alarms on replies its rules were not written from: on the 496
 # round-6 training replies (read only after the net was last changed) it raised 0.026 of the other

@@ -85,20 +85,7 @@ def test_a_batch_is_read_in_groups_of_similar_length_with_the_same_vectors(model
     assert np.allclose(together, one_by_one, atol=1e-4)
 
 
-# Targets the shipped weights do not reach yet (see docs/classifier.md, "Known gaps"). Each is an
-# expected failure, strict: when a retrained model reaches one, the test fails until it is removed.
-KNOWN_MISSES: frozenset[str] = frozenset({"urgent_recall"})
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="known gap, see docs/classifier.md"))
-        if t in KNOWN_MISSES
-        else t
-        for t in sorted(TARGETS)
-    ],
-)
+@pytest.mark.parametrize("target", sorted(TARGETS))
 def test_heldout_figures_meet_the_targets(heldout_report: Report, target: str) -> None:
     assert headline(heldout_report)[target] >= TARGETS[target], missed_targets(heldout_report)
 

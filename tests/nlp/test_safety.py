@@ -246,16 +246,11 @@ def test_everyday_danger_and_self_harm_in_each_language(text: str, category: str
     assert level(text) == ("safeguarding" if category == "ongoing_abuse" else "urgent")
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "nie boję się już wychodzić z domu",  # negated: "I'm not afraid any more"
-        "كان يضربني قبل سنتين، والحمدلله خلصت",  # past: "he used to hit me two years ago"
-        "pichle saal woh mujhe maar raha tha, ab jail mein hai",  # past, Urdu/Punjabi markers shared
-    ],
-)
-def test_v2_cues_keep_the_vetoes(text: str) -> None:
-    assert level(text) != "urgent"
+V2_NOT_URGENT: list[str] = [
+    "nie boję się już wychodzić z domu",  # negated: "I'm not afraid any more"
+    "كان يضربني قبل سنتين، والحمدلله خلصت",  # past: "he used to hit me two years ago"
+    "pichle saal woh mujhe maar raha tha, ab jail mein hai",  # past, Urdu/Punjabi markers shared
+]
 
 
 @pytest.mark.parametrize(
@@ -276,134 +271,113 @@ def test_now_in_prison_keeps_the_past_veto(over: str, again: str) -> None:
 
 # The v3 cues: "now" words of each dialect with where he is, being locked in or hiding, and the
 # indirect ways of saying "I can't go on" (phrased here, not copied from corpus replies).
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("właśnie jest na klatce i krzyczy", "immediate_danger"),  # "he's on the stairwell right now"
-        ("zamknął mnie w pokoju i zabrał mi telefon", "immediate_danger"),  # locked in, phone taken
-        ("acum e afară la mașină, mă tot sună", "immediate_danger"),  # "now he's outside by the car"
-        ("suntem încuiate în baie, a spart ușa", "immediate_danger"),  # "we're locked in the bathroom"
-        ("دابا واقف قدام الدار", "immediate_danger"),  # Moroccan: "he's standing in front of the house now"
-        ("انا مخبية بالمطبخ، كسر الباب", "immediate_danger"),  # "I'm hiding in the kitchen, he broke the door"
-        ("woh is waqt gate ke bahar khara hai", "immediate_danger"),  # "he's standing outside the gate right now"
-        ("oh khidki ton andar aa gaya", "immediate_danger"),  # "he came in through the window"
-        ("o ekhon amar barir dorjay dhakka dicche", "immediate_danger"),  # "he's at my door now, shoving"
-        ("he just texted he's 5 minutes away", "immediate_danger"),
-        ("nie widzę wyjścia z tego wszystkiego", "self_harm"),  # "I see no way out"
-        ("nu mai văd niciun rost", "self_harm"),  # "I see no point any more"
-        ("تعبت من الحياة، ما عاد بدي عيش", "self_harm"),  # "I'm tired of life, I don't want to live"
-        ("Allah mujhe utha le, bas", "self_harm"),  # "may God take me"
-        ("ami ar thakbo na, maaf korben", "self_harm"),  # "I won't be here any more"
-    ],
-)
-def test_v3_danger_now_and_self_harm(text: str, category: str) -> None:
-    assert category in categories(text)
-    assert level(text) == "urgent"
+V3_URGENT: list[tuple[str, str]] = [
+    ("właśnie jest na klatce i krzyczy", "immediate_danger"),  # "he's on the stairwell right now"
+    ("zamknął mnie w pokoju i zabrał mi telefon", "immediate_danger"),  # locked in, phone taken
+    ("acum e afară la mașină, mă tot sună", "immediate_danger"),  # "now he's outside by the car"
+    ("suntem încuiate în baie, a spart ușa", "immediate_danger"),  # "we're locked in the bathroom"
+    ("دابا واقف قدام الدار", "immediate_danger"),  # Moroccan: "he's standing in front of the house now"
+    ("انا مخبية بالمطبخ، كسر الباب", "immediate_danger"),  # "I'm hiding in the kitchen, he broke the door"
+    ("woh is waqt gate ke bahar khara hai", "immediate_danger"),  # "he's standing outside the gate right now"
+    ("oh khidki ton andar aa gaya", "immediate_danger"),  # "he came in through the window"
+    ("o ekhon amar barir dorjay dhakka dicche", "immediate_danger"),  # "he's at my door now, shoving"
+    ("he just texted he's 5 minutes away", "immediate_danger"),
+    ("nie widzę wyjścia z tego wszystkiego", "self_harm"),  # "I see no way out"
+    ("nu mai văd niciun rost", "self_harm"),  # "I see no point any more"
+    ("تعبت من الحياة، ما عاد بدي عيش", "self_harm"),  # "I'm tired of life, I don't want to live"
+    ("Allah mujhe utha le, bas", "self_harm"),  # "may God take me"
+    ("ami ar thakbo na, maaf korben", "self_harm"),  # "I won't be here any more"
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "nu mai pot să aștept atâtea luni după o veste",  # "I can't wait months for news any more": a complaint
-        "عنده سيارة تانية، ممكن مخبي الأغراض فيها",  # "he might be hiding the stuff in his other car"
-        "pehle woh ghar ke andar aa gaya tha, ab jail mein hai",  # past: "he got in before, now he's in jail"
-        "nie jest już pod moim domem, wyprowadził się",  # negated: "he's no longer outside my house"
-    ],
-)
-def test_v3_cues_keep_the_vetoes(text: str) -> None:
-    assert level(text) != "urgent"
+V3_NOT_URGENT: list[str] = [
+    "nu mai pot să aștept atâtea luni după o veste",  # "I can't wait months for news any more": a complaint
+    "عنده سيارة تانية، ممكن مخبي الأغراض فيها",  # "he might be hiding the stuff in his other car"
+    "pehle woh ghar ke andar aa gaya tha, ab jail mein hai",  # past: "he got in before, now he's in jail"
+    "nie jest już pod moim domem, wyprowadził się",  # negated: "he's no longer outside my house"
+]
 
 
 # The v4 cues (round 6): pills just taken, "may God take me", "I won't be here by tomorrow", locked in
 # with him there, a drunk man driving off with the children — in my own words, one per language.
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("he's put the kids in the car and he's been drinking since lunch", "immediate_danger"),
-        ("I keep wishing I just wouldn't wake up", "self_harm"),
-        ("wzięłam pół opakowania tabletek na sen", "self_harm"),  # "I took half a packet of sleeping pills"
-        ("ne-am încuiat în dormitor, nu ne lasă să ieșim", "immediate_danger"),  # "we've locked ourselves in"
-        ("nu mai pot. iertați-mă", "self_harm"),  # "I can't go on. forgive me"
-        ("حاسة الموت ارحم من هيك عيشة", "self_harm"),  # "death feels kinder than this life"
-        ("dakhilkum, howa fel salon", "immediate_danger"),  # "I beg you, he's in the living room"
-        ("kal subah tak main nahi rahungi", "self_harm"),  # "by tomorrow morning I won't be here"
-        ("usne kaha aaj tera aakhri din hai", "immediate_danger"),  # "he said today is your last day"
-        ("keu pathan please, o darjar baire", "immediate_danger"),  # "send someone, he's outside the door"
-    ],
-)
-def test_v4_danger_now_and_self_harm(text: str, category: str) -> None:
-    assert category in categories(text)
-    assert level(text) == "urgent"
+V4_URGENT: list[tuple[str, str]] = [
+    ("he's put the kids in the car and he's been drinking since lunch", "immediate_danger"),
+    ("I keep wishing I just wouldn't wake up", "self_harm"),
+    ("wzięłam pół opakowania tabletek na sen", "self_harm"),  # "I took half a packet of sleeping pills"
+    ("ne-am încuiat în dormitor, nu ne lasă să ieșim", "immediate_danger"),  # "we've locked ourselves in"
+    ("nu mai pot. iertați-mă", "self_harm"),  # "I can't go on. forgive me"
+    ("حاسة الموت ارحم من هيك عيشة", "self_harm"),  # "death feels kinder than this life"
+    ("dakhilkum, howa fel salon", "immediate_danger"),  # "I beg you, he's in the living room"
+    ("kal subah tak main nahi rahungi", "self_harm"),  # "by tomorrow morning I won't be here"
+    ("usne kaha aaj tera aakhri din hai", "immediate_danger"),  # "he said today is your last day"
+    ("keu pathan please, o darjar baire", "immediate_danger"),  # "send someone, he's outside the door"
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "the call handler kept me calm while he was banging on the door, please thank her",  # over, and thanks
-        "I didn't wake up until 9 so I missed the officer's call",  # waking late is not a wish not to wake
-        "vecinul care mi-a spart geamul a pus poza mea pe Facebook",  # "the neighbour who smashed my window"
-        "তারা রোজ লিফটের সামনে দাঁড়িয়ে থাকে, কিছু বলে না",  # habitual: "they stand by the lift every day"
-        "আমি কেসটা তুলে নিতে চাই, এত মাস ধরে দৌড়াদৌড়ি আর পারছি না",  # "I can't keep running around": withdrawal
-        "تواصلوا معي بعد يومين وساعدوني أغيّر الأقفال",  # "they helped me change the locks"
-    ],
-)
-def test_v4_cues_keep_the_vetoes(text: str) -> None:
-    assert level(text) != "urgent"
+V4_NOT_URGENT: list[str] = [
+    "the call handler kept me calm while he was banging on the door, please thank her",  # over, and thanks
+    "I didn't wake up until 9 so I missed the officer's call",  # waking late is not a wish not to wake
+    "vecinul care mi-a spart geamul a pus poza mea pe Facebook",  # "the neighbour who smashed my window"
+    "তারা রোজ লিফটের সামনে দাঁড়িয়ে থাকে, কিছু বলে না",  # habitual: "they stand by the lift every day"
+    "আমি কেসটা তুলে নিতে চাই, এত মাস ধরে দৌড়াদৌড়ি আর পারছি না",  # "I can't keep running around": withdrawal
+    "تواصلوا معي بعد يومين وساعدوني أغيّر الأقفال",  # "they helped me change the locks"
+]
 
 
 # The v5 cues (round 9's training replies): "your last day" threats, standing across the road, a door
 # knocked at for half an hour, blades collected, goodbyes to family, "I'm on the bridge", the rope ready
 # — again in my own words, one or two per language; then v6's (round 13).
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("just got a text off a withheld number saying your last day tonight", "immediate_danger"),
-        ("they're standing across the road from my flat watching the window", "immediate_danger"),
-        ("someone has been banging on my door for the last twenty minutes", "immediate_danger"),
-        ("I've been saving up razor blades in my drawer", "self_harm"),
-        ("please tell my son it wasn't his fault", "self_harm"),
-        ("don't know how much longer I'll be around tbh", "self_harm"),
-        ("dostałam sms: to twój ostatni dzień", "immediate_danger"),  # "this is your last day"
-        ("zostawiam wszystko siostrze, jak mnie już nie będzie", "self_harm"),  # "when I'm gone"
-        ("sunt pe podul mare, spuneți-i fiicei mele că o iubesc", "self_harm"),  # "I'm on the bridge"
-        ("a venit cu cuțitul, e pe scări acum", "immediate_danger"),  # "he's on the stairs now"
-        ("كتبلي اليوم آخر يوم إلك", "immediate_danger"),  # "he wrote: today is your last day"
-        ("جهزت الحبل وخلصت", "self_harm"),  # "I've got the rope ready, I'm done"
-        ("waheguru menu chakk lai, bas", "self_harm"),  # "Waheguru take me, enough"
-        ("amar meye school se ghar nahi aya abhi tak", "immediate_danger"),  # code-switched: not home from school
-        ("ami ar ei jibon rakhbo na", "self_harm"),  # "I won't keep this life any more"
-        ("o likhse ami tor bashar samne", "immediate_danger"),  # "he wrote: I'm in front of your house"
-        # v6 (round 13: the round-10 and round-12 writers' training replies), again in my own words.
-        ("ona tu jest!!", "immediate_danger"),  # "she's here"
-        ("słyszę go. Jest w moim mieszkaniu", "immediate_danger"),  # "I can hear him. He's in my flat"
-        ("ktoś próbuje otworzyć drzwi, boję się", "immediate_danger"),  # "someone's trying to open the door"
-        ("o ghore dhuke geche", "immediate_danger"),  # "he's got into the room"
-        ("ও আসছে। কী করব", "immediate_danger"),  # "he's coming. what do I do"
-        ("khalas, aseeb el donia di", "self_harm"),  # "enough, I'll leave this world"
-        ("ma 3ad bade kun 3eb2 3a 7ada", "self_harm"),  # "I don't want to be a burden on anyone any more"
-        ("ma ke bolben, ami to thakbo na", "self_harm"),  # "tell mum, I won't be here anyway"
-        ("bima r kagoj drawer e rekhe jacchi", "self_harm"),  # "I'm leaving the insurance papers in the drawer"
-    ],
-)
-def test_v5_and_v6_danger_now_and_self_harm(text: str, category: str) -> None:
+V5_V6_URGENT: list[tuple[str, str]] = [
+    ("just got a text off a withheld number saying your last day tonight", "immediate_danger"),
+    ("they're standing across the road from my flat watching the window", "immediate_danger"),
+    ("someone has been banging on my door for the last twenty minutes", "immediate_danger"),
+    ("I've been saving up razor blades in my drawer", "self_harm"),
+    ("please tell my son it wasn't his fault", "self_harm"),
+    ("don't know how much longer I'll be around tbh", "self_harm"),
+    ("dostałam sms: to twój ostatni dzień", "immediate_danger"),  # "this is your last day"
+    ("zostawiam wszystko siostrze, jak mnie już nie będzie", "self_harm"),  # "when I'm gone"
+    ("sunt pe podul mare, spuneți-i fiicei mele că o iubesc", "self_harm"),  # "I'm on the bridge"
+    ("a venit cu cuțitul, e pe scări acum", "immediate_danger"),  # "he's on the stairs now"
+    ("كتبلي اليوم آخر يوم إلك", "immediate_danger"),  # "he wrote: today is your last day"
+    ("جهزت الحبل وخلصت", "self_harm"),  # "I've got the rope ready, I'm done"
+    ("waheguru menu chakk lai, bas", "self_harm"),  # "Waheguru take me, enough"
+    ("amar meye school se ghar nahi aya abhi tak", "immediate_danger"),  # code-switched: not home from school
+    ("ami ar ei jibon rakhbo na", "self_harm"),  # "I won't keep this life any more"
+    ("o likhse ami tor bashar samne", "immediate_danger"),  # "he wrote: I'm in front of your house"
+    # v6 (round 13: the round-10 and round-12 writers' training replies), again in my own words.
+    ("ona tu jest!!", "immediate_danger"),  # "she's here"
+    ("słyszę go. Jest w moim mieszkaniu", "immediate_danger"),  # "I can hear him. He's in my flat"
+    ("ktoś próbuje otworzyć drzwi, boję się", "immediate_danger"),  # "someone's trying to open the door"
+    ("o ghore dhuke geche", "immediate_danger"),  # "he's got into the room"
+    ("ও আসছে। কী করব", "immediate_danger"),  # "he's coming. what do I do"
+    ("khalas, aseeb el donia di", "self_harm"),  # "enough, I'll leave this world"
+    ("ma 3ad bade kun 3eb2 3a 7ada", "self_harm"),  # "I don't want to be a burden on anyone any more"
+    ("ma ke bolben, ami to thakbo na", "self_harm"),  # "tell mum, I won't be here anyway"
+    ("bima r kagoj drawer e rekhe jacchi", "self_harm"),  # "I'm leaving the insurance papers in the drawer"
+]
+
+
+V5_V6_NOT_URGENT: list[str] = [
+    "on my last day at work the officer rang, very kind",  # "my last day" is not a threat
+    "your last day in the job was my first contact with the police, funny that",
+    "we saved all the receipts for the tablets he broke",  # a tablet computer, receipts saved
+    "jak mnie nie będzie w domu, proszę zostawić kartkę",  # "when I'm not at home, leave a note"
+    "nu pot să ies din casă până nu vine lăcătușul, e ok",  # "can't go out till the locksmith comes"
+    "on tu jest od lat, to mój sąsiad z dołu",  # "he's been here for years, my neighbour downstairs"
+    "córka jest w mieszkaniu sama po szkole, proszę dzwonić wieczorem",  # a daughter home alone, calls later
+    "ammu o ashtese kal, amar sathe thakbe",  # "mum is also coming tomorrow, she'll stay with me"
+    "insurance er kagoj thanay jama dilam",  # "I handed the insurance papers in at the station"
+    "kont 3ayez amshy men el bet da",  # "I wanted to move out of this house"
+]
+
+
+# One test over every rule set's cases (v3 to v6), and one over every rule set's vetoes (v2 to v6).
+@pytest.mark.parametrize(("text", "category"), [*V3_URGENT, *V4_URGENT, *V5_V6_URGENT])
+def test_later_rule_sets_flag_danger_now_and_self_harm(text: str, category: str) -> None:
     assert category in categories(text)
     assert level(text) == "urgent"
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "on my last day at work the officer rang, very kind",  # "my last day" is not a threat
-        "your last day in the job was my first contact with the police, funny that",
-        "we saved all the receipts for the tablets he broke",  # a tablet computer, receipts saved
-        "jak mnie nie będzie w domu, proszę zostawić kartkę",  # "when I'm not at home, leave a note"
-        "nu pot să ies din casă până nu vine lăcătușul, e ok",  # "can't go out till the locksmith comes"
-        "on tu jest od lat, to mój sąsiad z dołu",  # "he's been here for years, my neighbour downstairs"
-        "córka jest w mieszkaniu sama po szkole, proszę dzwonić wieczorem",  # a daughter home alone, calls later
-        "ammu o ashtese kal, amar sathe thakbe",  # "mum is also coming tomorrow, she'll stay with me"
-        "insurance er kagoj thanay jama dilam",  # "I handed the insurance papers in at the station"
-        "kont 3ayez amshy men el bet da",  # "I wanted to move out of this house"
-    ],
-)
-def test_v5_and_v6_cues_keep_the_vetoes(text: str) -> None:
+@pytest.mark.parametrize("text", [*V2_NOT_URGENT, *V3_NOT_URGENT, *V4_NOT_URGENT, *V5_V6_NOT_URGENT])
+def test_later_rule_sets_keep_the_vetoes(text: str) -> None:
     assert level(text) != "urgent"
